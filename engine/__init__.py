@@ -1,0 +1,1 @@
+"""Routing optimization core. Pure: a RoutingProblem in, a RoutingResult out."""

@@ -1,0 +1,1 @@
+"""Rules files: schema, loader, validation, bundled default rules. Pure."""
