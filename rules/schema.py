@@ -2,21 +2,74 @@
 
 A rules file is an ordered list of policies; the first policy whose ``when`` matches an
 order applies to it. Every model forbids unknown keys so that a typo in a rules file fails
-loudly instead of silently doing nothing.
+loudly instead of silently doing nothing, and scalar fields are strict: YAML users easily
+write ``"3"`` or ``1.5`` where an integer is meant, or ``country: NO`` (which YAML reads as
+``false``), and silently coercing those would route orders under rules nobody wrote.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from engine.network import LocationType
 from engine.order import Order
+from rules.messages import LocatedValueError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
 DeliveryMethodName = Literal["ship", "pickup"]
+_DELIVERY_METHODS: frozenset[str] = frozenset(("ship", "pickup"))
+_LOCATION_TYPES: tuple[LocationType, ...] = ("warehouse", "store")
+
+Name = Annotated[StrictStr, Field(min_length=1)]
+Amount = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
+"""A routing cost weight: a finite number >= 0 (an integer like ``5`` is fine)."""
+
+
+def _one_or_many(value: object) -> object:
+    """``"ship"`` means ``["ship"]``; anything that is neither a string nor a list is refused
+    here so the message says what is allowed instead of "expected a list"."""
+    if isinstance(value, str):
+        return (value,)
+    if value is None or isinstance(value, list | tuple):
+        return value
+    raise PydanticCustomError("one_or_many", "expected a string or a list of strings")
+
+
+def _one_or_many_schema(item: dict[str, object]) -> WithJsonSchema:
+    many = {"type": "array", "items": item, "minItems": 1}
+    return WithJsonSchema({"anyOf": [item, many, {"type": "null"}]})
+
+
+_METHOD_ITEM: dict[str, object] = {"enum": sorted(_DELIVERY_METHODS), "type": "string"}
+_TEXT_ITEM: dict[str, object] = {"type": "string", "minLength": 1}
+OneOrManyMethods = Annotated[
+    tuple[DeliveryMethodName, ...] | None,
+    BeforeValidator(_one_or_many),
+    Field(min_length=1),
+    _one_or_many_schema(_METHOD_ITEM),
+]
+OneOrManyNames = Annotated[
+    tuple[Name, ...] | None,
+    BeforeValidator(_one_or_many),
+    Field(min_length=1),
+    _one_or_many_schema(_TEXT_ITEM),
+]
 
 
 def _as_set(value: str | tuple[str, ...] | None) -> frozenset[str] | None:
@@ -26,12 +79,19 @@ def _as_set(value: str | tuple[str, ...] | None) -> frozenset[str] | None:
 
 
 class When(BaseModel):
-    """Conditions on the order; an absent condition matches every order."""
+    """Conditions on the order; an absent condition matches every order.
+
+    Each condition is one value or a list of values (normalised to a tuple when loaded).
+    """
 
     model_config = _STRICT
-    delivery_method: DeliveryMethodName | tuple[DeliveryMethodName, ...] | None = None
-    channel: str | tuple[str, ...] | None = None
-    country: str | tuple[str, ...] | None = None
+    delivery_method: OneOrManyMethods = Field(
+        default=None, description="ship or pickup, or a list of them"
+    )
+    channel: OneOrManyNames = Field(default=None, description="order channel(s), e.g. web, app")
+    country: OneOrManyNames = Field(
+        default=None, description="destination country code(s) of ship orders, e.g. US"
+    )
 
     def matches(self, order: Order) -> bool:
         delivery = order.delivery
@@ -42,21 +102,54 @@ class When(BaseModel):
         ]
         return all(allowed is None or value in allowed for allowed, value in checks)
 
+    def covers(self, other: When) -> bool:
+        """True when every order ``other`` matches is matched by ``self`` as well."""
+        universe = {"delivery_method": _DELIVERY_METHODS}
+        for field in ("delivery_method", "channel", "country"):
+            mine = _as_set(getattr(self, field))
+            theirs = _as_set(getattr(other, field)) or universe.get(field)
+            if mine is not None and (theirs is None or not theirs <= mine):
+                return False
+        return True
+
 
 class Sources(BaseModel):
     """Which locations may serve an order (the fences of DESIGN.md)."""
 
     model_config = _STRICT
-    location_group: str | None = None
-    location_types: tuple[LocationType, ...] = Field(default=("warehouse", "store"), min_length=1)
-    max_distance_km: float | None = Field(default=None, gt=0)
-    exclude_locations: tuple[str, ...] = ()
-    max_delivery_days: int | None = Field(default=None, ge=0)
+    location_group: Name | None = Field(
+        default=None, description="only locations of this group of the network"
+    )
+    location_types: tuple[LocationType, ...] = Field(
+        default=_LOCATION_TYPES, min_length=1, description="warehouse and/or store"
+    )
+    max_distance_km: Annotated[float, Strict()] | None = Field(
+        default=None,
+        gt=0,
+        allow_inf_nan=False,
+        description="only locations within this great-circle distance of a ship destination",
+    )
+    exclude_locations: tuple[Name, ...] = Field(
+        default=(), description="location ids that never serve orders under this policy"
+    )
+    max_delivery_days: StrictInt | None = Field(
+        default=None, ge=0, description="only locations that deliver within this many working days"
+    )
 
 
 class InventoryRules(BaseModel):
     model_config = _STRICT
-    buffer_units: dict[LocationType, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    buffer_units: dict[LocationType, Annotated[StrictInt, Field(ge=0)]] = Field(
+        default_factory=dict,
+        description="units held back per location type, on top of safety stock",
+    )
+
+    @field_validator("buffer_units")
+    @classmethod
+    def _every_type(cls, value: dict[LocationType, int]) -> dict[LocationType, int]:
+        # Fill the absent types so {store: 1} and {store: 1, warehouse: 0} are the same rules
+        # (and hash to the same version).
+        return {t: value.get(t, 0) for t in _LOCATION_TYPES}
 
     def buffer_for(self, location_type: LocationType) -> int:
         return max(0, self.buffer_units.get(location_type, 0))
@@ -64,23 +157,31 @@ class InventoryRules(BaseModel):
 
 class Split(BaseModel):
     model_config = _STRICT
-    max_locations: int = Field(default=3, ge=1)
-    line_split: bool = True
-    ship_complete: bool = False
+    max_locations: StrictInt = Field(
+        default=3, ge=1, description="most Fulfillment Orders (locations) for one order"
+    )
+    line_split: StrictBool = Field(
+        default=True, description="may one line's quantity come from several locations"
+    )
+    ship_complete: StrictBool = Field(
+        default=False, description="true: fill every unit or give no route"
+    )
 
 
 class Cost(BaseModel):
     model_config = _STRICT
-    per_km: float = Field(default=0.0, ge=0)
-    split_penalty: float = Field(default=0.0, ge=0)
-    unfilled_unit_penalty: float = Field(default=1000.0, ge=0)
-    priority_weight: float = Field(default=0.0, ge=0)
+    per_km: Amount = Field(default=0.0, description="per Fulfillment Order, per km to destination")
+    split_penalty: Amount = Field(default=0.0, description="per Fulfillment Order beyond the first")
+    unfilled_unit_penalty: Amount = Field(default=1000.0, description="per unit left unfilled")
+    priority_weight: Amount = Field(
+        default=0.0, description="per unit shipped, times the location's priority"
+    )
 
 
 class Policy(BaseModel):
     model_config = _STRICT
-    name: str = Field(min_length=1)
-    when: When = Field(default_factory=When)
+    name: Name = Field(description="unique name, recorded with every routing decision")
+    when: When = Field(default_factory=When, description="which orders; empty = every order")
     sources: Sources = Field(default_factory=Sources)
     inventory: InventoryRules = Field(default_factory=InventoryRules)
     split: Split = Field(default_factory=Split)
@@ -88,9 +189,32 @@ class Policy(BaseModel):
 
 
 class Rules(BaseModel):
-    model_config = _STRICT
-    version: Literal[1] = 1
-    policies: tuple[Policy, ...] = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", frozen=True, title="omniroute rules")
+    version: Literal[1] = Field(default=1, description="rules file format version")
+    policies: tuple[Policy, ...] = Field(
+        min_length=1, description="tried in order; the first whose `when` matches applies"
+    )
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _integer_version(cls, value: object) -> object:
+        # Literal[1] alone would accept true and 1.0.
+        if type(value) is not int:
+            raise PydanticCustomError("int_type", "expected an integer")
+        return value
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Rules:
+        first: dict[str, int] = {}
+        for i, policy in enumerate(self.policies):
+            if policy.name in first:
+                raise LocatedValueError(
+                    ("policies", i, "name"),
+                    f"duplicate policy name {policy.name!r} "
+                    f"(also policies[{first[policy.name]}].name)",
+                )
+            first[policy.name] = i
+        return self
 
     def select_policy(self, order: Order) -> Policy | None:
         """The first policy whose ``when`` matches ``order``, or ``None``."""

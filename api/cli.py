@@ -1,0 +1,145 @@
+"""The ``omniroute`` command line: serve, preview, rules.
+
+Bad input exits with status 2 and one line on stderr; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Literal, NoReturn
+
+import typer
+
+from api.cli_rules import rules_app
+from engine.input_errors import PreviewInputError
+from engine.preview import preview_many
+from flows.documents import InvalidDocument, network_from_document, read_document, read_orders_jsonl
+from flows.errors import ConfigError
+from inventory.errors import InventoryError
+from inventory.memory import MemoryInventory
+from inventory.records import read_records_file
+from rules.errors import RulesError
+from rules.loader import NetworkRefs, load_rules
+
+app = typer.Typer(
+    name="omniroute",
+    help="Distributed order management: exact order routing and route previews.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(rules_app, name="rules")
+
+USER_ERRORS = (InvalidDocument, RulesError, InventoryError, PreviewInputError, ConfigError)
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every bad-input error into one line on stderr and exit status 2."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        fail(str(exc))
+
+
+@app.command()
+def preview(
+    network: Annotated[Path, typer.Option(help="network file (JSON or YAML)")],
+    inventory: Annotated[Path, typer.Option(help="inventory file (CSV or JSON)")],
+    rules: Annotated[Path, typer.Option(help="rules file (YAML or JSON)")],
+    orders: Annotated[Path, typer.Option(help="orders, one JSON object per line")],
+    max_routes: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    explain: Annotated[str, typer.Option(help="relevant or full")] = "relevant",
+    now: Annotated[str | None, typer.Option(help="request time, ISO 8601 (default: now)")] = None,
+) -> None:
+    """Print one route preview answer per order (JSON Lines)."""
+    with user_errors():
+        net = network_from_document(read_document(network))
+        loaded = load_rules(rules, known=NetworkRefs.from_network(net))
+        stock = MemoryInventory()
+        stock.upsert(read_records_file(inventory))
+        order_list = read_orders_jsonl(orders)
+        answers = preview_many(
+            order_list,
+            network=net,
+            rules=loaded.rules,
+            rules_version=loaded.version,
+            stock=stock,
+            now=_request_time(now),
+            max_routes=max_routes,
+            explain=_explain(explain),
+        )
+    out = sys.stdout
+    for answer in answers:
+        out.write(answer.model_dump_json())
+        out.write("\n")
+
+
+def _explain(value: str) -> Literal["relevant", "full"]:
+    if value not in ("relevant", "full"):
+        fail(f"--explain: expected 'relevant' or 'full', got {value!r}")
+    return "full" if value == "full" else "relevant"
+
+
+def _request_time(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(tz=UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+) -> None:
+    """Start the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from flows.bootstrap import bootstrap
+    from flows.settings import Settings
+
+    from api.app import create_app
+
+    with user_errors():
+        settings = Settings.from_env()
+        if workers > 1 and settings.redis_url is None:
+            fail(
+                "--workers > 1 needs shared inventory: set OMNIROUTE_REDIS_URL "
+                "(in-process inventory is private to each worker)"
+            )
+        # Seed the database (and stock) here, once, so bad settings fail before serving and
+        # several workers start without racing to seed.
+        services = bootstrap(settings)
+    typer.echo(f"omniroute: serving on http://{host}:{port} (docs at /docs)", err=True)
+    if workers == 1:
+        uvicorn.run(create_app(services), host=host, port=port, log_level="warning",
+                    access_log=False)
+        return
+    services.close()
+    uvicorn.run(
+        "api.app:create_app", factory=True, host=host, port=port, workers=workers,
+        log_level="warning", access_log=False,
+    )
+
+
+def main() -> None:
+    run: Callable[[], object] = app
+    run()
+
+
+if __name__ == "__main__":
+    main()

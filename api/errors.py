@@ -1,0 +1,99 @@
+"""Translate each package's error tree into one HTTP answer, once, at the edge.
+
+Every error body has the same shape: ``{"error": code, "message": text, "detail":
+[{"field": path, "message": text}]}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from engine.input_errors import PreviewInputError
+from flows.documents import InvalidDocument, field_path
+from flows.stock import UnknownLocationOrGroup
+from inventory import errors as inv
+from rules.errors import InvalidRules
+
+Detail = tuple[str, str]
+
+
+def error_response(
+    status: int, code: str, message: str, detail: Iterable[Detail] = ()
+) -> JSONResponse:
+    body = {
+        "error": code,
+        "message": message,
+        "detail": [{"field": f, "message": m} for f, m in detail],
+    }
+    return JSONResponse(body, status_code=status)
+
+
+def _request_validation(exc: RequestValidationError) -> JSONResponse:
+    detail = []
+    for item in exc.errors():
+        loc = [p for p in item.get("loc", ()) if p not in ("ship", "pickup")]
+        if loc and loc[0] == "body":
+            loc = loc[1:]
+        message = "field required" if item.get("type") == "missing" else str(item.get("msg"))
+        detail.append((field_path(loc) or "body", message))
+    summary = "; ".join(f"{f}: {m}" for f, m in detail[:5])
+    return error_response(422, "invalid_request", summary, detail)
+
+
+def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
+    def invalid_document(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidDocument)
+        return error_response(422, "invalid_" + exc.what.split(":")[0], str(exc),
+                              [(i.field, i.message) for i in exc.issues])
+
+    def invalid_rules(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, InvalidRules)
+        detail = [(issue.path, issue.message) for issue in exc.issues]
+        return error_response(422, "invalid_rules", str(exc), detail)
+
+    def preview_input(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, PreviewInputError)
+        return error_response(422, "invalid_order", str(exc), [(exc.field, exc.message)])
+
+    def unknown_place(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, UnknownLocationOrGroup)
+        return error_response(404, "not_found", str(exc), [(exc.field, str(exc))])
+
+    def simple(status: int, code: str) -> Callable[[Exception], JSONResponse]:
+        return lambda exc: error_response(status, code, str(exc))
+
+    return {
+        InvalidDocument: invalid_document,
+        InvalidRules: invalid_rules,
+        PreviewInputError: preview_input,
+        UnknownLocationOrGroup: unknown_place,
+        inv.InvalidInventory: simple(422, "invalid_inventory"),
+        inv.InvalidReservation: simple(422, "invalid_reservation"),
+        inv.InsufficientStock: simple(409, "insufficient_stock"),
+        inv.ReservationConflict: simple(409, "reservation_conflict"),
+        inv.UnknownReservation: simple(404, "not_found"),
+        inv.InventoryUnavailable: simple(503, "inventory_unavailable"),
+    }
+
+
+def install(app: FastAPI) -> None:
+    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return _request_validation(exc)
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    for error_type, handler in _handlers().items():
+        app.add_exception_handler(error_type, _async(handler))
+
+
+def _async(
+    handler: Callable[[Exception], JSONResponse],
+) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(_: Request, exc: Exception) -> JSONResponse:
+        return handler(exc)
+
+    return handle

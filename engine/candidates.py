@@ -1,0 +1,339 @@
+"""Candidate generation: which locations may serve one order under its policy (DESIGN.md's
+fences), their usable stock and cost terms, reduced to an :class:`engine.problem.RoutingProblem`.
+
+Every location gets a fence code: 0 when it passes every fence, else the first fence (in the
+fixed order of ``FENCES``) that drops it, so the answer can say *why* a location was excluded.
+
+The order-independent fences (capability, type, group, exclusions) and the per-location cost
+columns of a (network, policy) pair are computed once and cached (:func:`policy_view`); per order
+only the distances, the distance and delivery fences and the stock arithmetic remain, all numpy.
+
+Locations that pass every fence but hold no usable unit of any of the order's SKUs are left out
+of the problem (no optimal route uses them). They are *eligible*, not excluded: the explanation
+counts them in ``eligible`` but never lists them as excluded.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Generic, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from engine.delivery import Estimates, LocationSchedules, estimate
+from engine.geo import haversine_km_many
+from engine.network import DeliveryMethod, Network
+from engine.order import Order
+from engine.problem import RoutingProblem
+from rules.schema import Policy
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+CodeArray = npt.NDArray[np.int8]
+
+ELIGIBLE = 0
+FENCES = (
+    "capability",
+    "location_type",
+    "location_group",
+    "exclude_locations",
+    "max_distance_km",
+    "max_delivery_days",
+    "pickup_location",
+)
+CAPABILITY, LOCATION_TYPE, LOCATION_GROUP, EXCLUDE, MAX_DISTANCE, MAX_DAYS, PICKUP_LOCATION = range(
+    1, len(FENCES) + 1
+)
+
+V = TypeVar("V")
+
+
+class IdentityCache(Generic[V]):
+    """A small LRU keyed by object identity. Entries hold their key objects, so an id cannot
+    be reused by a new object while its entry lives (networks and policies are immutable)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, ...], tuple[tuple[object, ...], V]] = OrderedDict()
+
+    def get(self, keys: tuple[object, ...]) -> V | None:
+        entry = self._entries.get(tuple(map(id, keys)))
+        return None if entry is None else entry[1]
+
+    def put(self, keys: tuple[object, ...], value: V) -> None:
+        self._entries[tuple(map(id, keys))] = (keys, value)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkView:
+    """Per-network derived columns."""
+
+    cos_lat: FloatArray
+    schedules: LocationSchedules
+    all_locations: IntArray
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyView:
+    """Per (network, policy): the order-independent fences and the columns of the locations
+    that pass them (``idx``, ascending network indices)."""
+
+    static_code: CodeArray
+    idx: IntArray
+    lat_rad: FloatArray
+    lon_rad: FloatArray
+    cos_lat: FloatArray
+    shipment_cost: FloatArray
+    unit_cost: FloatArray
+    buffer: IntArray  # per network location (all of them: the explanation needs it)
+
+
+_networks: IdentityCache[NetworkView] = IdentityCache(8)
+_policies: IdentityCache[PolicyView] = IdentityCache(64)
+
+
+def network_view(network: Network) -> NetworkView:
+    view = _networks.get((network,))
+    if view is None:
+        arrays = network.arrays
+        view = NetworkView(
+            cos_lat=np.cos(arrays.lat_rad),
+            schedules=LocationSchedules.from_network(network),
+            all_locations=np.arange(len(network.locations), dtype=np.int64),
+        )
+        _networks.put((network,), view)
+    return view
+
+
+def buffers(network: Network, policy: Policy) -> IntArray:
+    """Units held back at each location under ``policy`` (by location type)."""
+    rules = policy.inventory
+    return np.where(
+        network.arrays.is_store, rules.buffer_for("store"), rules.buffer_for("warehouse")
+    ).astype(np.int64)
+
+
+def policy_view(network: Network, policy: Policy) -> PolicyView:
+    """The cached ship-fence view of ``policy`` over ``network``."""
+    view = _policies.get((network, policy))
+    if view is None:
+        view = _build_policy_view(network, policy)
+        _policies.put((network, policy), view)
+    return view
+
+
+def _build_policy_view(network: Network, policy: Policy) -> PolicyView:
+    arrays = network.arrays
+    sources = policy.sources
+    is_store = arrays.is_store
+    type_ok = np.zeros_like(is_store)
+    if "store" in sources.location_types:
+        type_ok |= is_store
+    if "warehouse" in sources.location_types:
+        type_ok |= ~is_store
+    ids = network.location_ids
+    in_group = np.ones_like(is_store)
+    if sources.location_group is not None:
+        members = network.groups.get(sources.location_group, frozenset())
+        in_group = np.array([loc_id in members for loc_id in ids], dtype=np.bool_)
+    excluded = frozenset(sources.exclude_locations)
+    not_excluded = np.array([loc_id not in excluded for loc_id in ids], dtype=np.bool_)
+    code = np.zeros(len(ids), dtype=np.int8)
+    # assign in reverse fence order so the first failing fence is the one that sticks
+    for fence, passes in (
+        (EXCLUDE, not_excluded),
+        (LOCATION_GROUP, in_group),
+        (LOCATION_TYPE, type_ok),
+        (CAPABILITY, arrays.can_ship),
+    ):
+        code[~passes] = fence
+    idx = np.flatnonzero(code == ELIGIBLE).astype(np.int64)
+    weight = policy.cost.priority_weight
+    return PolicyView(
+        static_code=code,
+        idx=idx,
+        lat_rad=arrays.lat_rad[idx],
+        lon_rad=arrays.lon_rad[idx],
+        cos_lat=network_view(network).cos_lat[idx],
+        shipment_cost=arrays.shipment_cost[idx],
+        unit_cost=arrays.handling_cost_per_unit[idx] + weight * arrays.priority[idx],
+        buffer=buffers(network, policy),
+    )
+
+
+def sku_rows(order: Order) -> tuple[tuple[str, ...], tuple[int, ...]]:
+    """The order's distinct SKUs (first-seen order) and, per line, its SKU's row."""
+    rows: dict[str, int] = {}
+    line_sku = tuple(rows.setdefault(line.sku, len(rows)) for line in order.lines)
+    return tuple(rows), line_sku
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """One order's candidates.
+
+    ``code`` holds every network location's fence code; ``locations`` the network indices of
+    the solver's candidates (eligible and stocked), aligned with ``problem``'s columns and with
+    ``distance_km``; ``estimates`` (when a delivery method applies) is aligned with them too.
+    ``problem`` is ``None`` when there is no candidate.
+    """
+
+    code: CodeArray
+    eligible: int
+    locations: IntArray
+    distance_km: FloatArray
+    estimates: Estimates | None
+    problem: RoutingProblem | None
+
+
+def ship_candidates(
+    order: Order,
+    policy: Policy,
+    network: Network,
+    atf: IntArray,
+    line_sku: tuple[int, ...],
+    method: DeliveryMethod | None,
+    now: datetime,
+    max_routes: int,
+) -> Candidates:
+    """Candidates of a ship order. ``atf``: available to fulfill per order SKU (rows, as in
+    ``line_sku``) at every network location (columns)."""
+    view = policy_view(network, policy)
+    delivery = order.delivery
+    assert delivery.method == "ship"
+    code = view.static_code.copy()
+    dist = haversine_km_many(view.lat_rad, view.lon_rad, delivery.lat, delivery.lon, view.cos_lat)
+    keep = np.arange(view.idx.shape[0])
+    max_km = policy.sources.max_distance_km
+    if max_km is not None:
+        near = dist <= max_km
+        code[view.idx[~near]] = MAX_DISTANCE
+        keep = keep[near]
+    estimates = None
+    if method is not None:
+        locations = view.idx[keep]
+        schedules = network_view(network).schedules
+        estimates = estimate(schedules, method, locations, dist[keep], now)
+        max_days = policy.sources.max_delivery_days
+        if max_days is not None:
+            in_time = estimates.reachable & (estimates.delivery_days <= max_days)
+            code[locations[~in_time]] = MAX_DAYS
+            keep = keep[in_time]
+            estimates = _subset(estimates, in_time)
+    return _stocked(
+        policy,
+        code,
+        view.idx[keep],
+        dist[keep],
+        view.shipment_cost[keep] + policy.cost.per_km * dist[keep],
+        view.unit_cost[keep],
+        view.buffer,
+        atf,
+        line_sku,
+        order,
+        estimates,
+        max_routes,
+    )
+
+
+def pickup_candidates(
+    order: Order,
+    policy: Policy,
+    network: Network,
+    store: int,
+    atf: IntArray,
+    line_sku: tuple[int, ...],
+    method: DeliveryMethod | None,
+    now: datetime,
+    max_routes: int,
+) -> Candidates:
+    """Candidates of a pickup order at network location ``store``: the store alone, if it
+    can serve pickups."""
+    arrays = network.arrays
+    code = np.full(len(network.locations), PICKUP_LOCATION, dtype=np.int8)
+    if not arrays.can_pickup[store]:
+        code[store] = CAPABILITY
+        locations = np.empty(0, dtype=np.int64)
+    else:
+        code[store] = ELIGIBLE
+        locations = np.array([store], dtype=np.int64)
+    dist = np.zeros(locations.shape[0], dtype=np.float64)
+    estimates = None
+    if method is not None:
+        estimates = estimate(network_view(network).schedules, method, locations, dist, now)
+    weight = policy.cost.priority_weight
+    unit = arrays.handling_cost_per_unit[locations] + weight * arrays.priority[locations]
+    return _stocked(
+        policy,
+        code,
+        locations,
+        dist,
+        arrays.shipment_cost[locations].copy(),
+        unit,
+        buffers(network, policy),
+        atf,
+        line_sku,
+        order,
+        estimates,
+        max_routes,
+    )
+
+
+def _stocked(
+    policy: Policy,
+    code: CodeArray,
+    locations: IntArray,
+    dist: FloatArray,
+    fixed_cost: FloatArray,
+    unit_cost: FloatArray,
+    buffer: IntArray,
+    atf: IntArray,
+    line_sku: tuple[int, ...],
+    order: Order,
+    estimates: Estimates | None,
+    max_routes: int,
+) -> Candidates:
+    """Usable stock at the eligible ``locations``; drop the ones holding nothing; build the
+    problem."""
+    usable = atf[:, locations] - buffer[locations]
+    np.maximum(usable, 0, out=usable)
+    stocked: npt.NDArray[np.bool_] = np.asarray(usable.any(axis=0), dtype=np.bool_)
+    eligible = int(locations.shape[0])
+    if not stocked.all():
+        usable = usable[:, stocked]
+        locations, dist = locations[stocked], dist[stocked]
+        fixed_cost, unit_cost = fixed_cost[stocked], unit_cost[stocked]
+        if estimates is not None:
+            estimates = _subset(estimates, stocked)
+    problem = None
+    if locations.shape[0]:
+        split = policy.split
+        pickup = order.delivery.method == "pickup"
+        problem = RoutingProblem(
+            line_sku=line_sku,
+            quantity=tuple(line.quantity for line in order.lines),
+            stock=usable,
+            fixed_cost=fixed_cost,
+            unit_cost=unit_cost,
+            max_locations=1 if pickup else split.max_locations,
+            line_split=split.line_split,
+            ship_complete=split.ship_complete,
+            split_penalty=policy.cost.split_penalty,
+            unfilled_unit_penalty=policy.cost.unfilled_unit_penalty,
+            max_routes=max_routes,
+        )
+    return Candidates(code, eligible, locations, dist, estimates, problem)
+
+
+def _subset(estimates: Estimates, mask: npt.NDArray[np.bool_]) -> Estimates:
+    return Estimates(
+        estimates.ship_date[mask],
+        estimates.estimated_delivery_date[mask],
+        estimates.delivery_days[mask],
+        estimates.reachable[mask],
+    )

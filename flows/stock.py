@@ -1,0 +1,58 @@
+"""Use cases over inventory: availability reads, bulk loads and reservations.
+
+Locations are checked against the active network here, so a typo in a location id is a
+clear error instead of stock parked at a location no route can ever use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flows.bootstrap import Services
+from flows.documents import InvalidDocument, Issue
+from inventory.model import Availability, InventoryRecord, Reservation, ReservationLine
+
+
+class UnknownLocationOrGroup(LookupError):
+    def __init__(self, field: str, value: str) -> None:
+        self.field = field
+        self.value = value
+        super().__init__(f"{field}: unknown {field.replace('_', ' ')} {value!r}")
+
+
+def availability(
+    services: Services, sku: str, *, location_id: str | None, location_group: str | None
+) -> Availability:
+    network = services.config().network
+    if location_id is not None:
+        if location_id not in network.index:
+            raise UnknownLocationOrGroup("location_id", location_id)
+        return services.inventory.availability(location_id, sku)
+    assert location_group is not None
+    members = network.groups.get(location_group)
+    if members is None:
+        raise UnknownLocationOrGroup("location_group", location_group)
+    return services.inventory.group_availability(sorted(members), sku)
+
+
+def load_records(services: Services, records: Sequence[InventoryRecord]) -> int:
+    _require_known_locations(services, [r.location_id for r in records], "records")
+    return services.inventory.upsert(records)
+
+
+def reserve(
+    services: Services, reservation_id: str, lines: Sequence[ReservationLine], ttl_seconds: int
+) -> Reservation:
+    _require_known_locations(services, [line.location_id for line in lines], "lines")
+    return services.inventory.reserve(reservation_id, lines, ttl_seconds)
+
+
+def _require_known_locations(services: Services, location_ids: Sequence[str], what: str) -> None:
+    known = services.config().network.index
+    issues = [
+        Issue(f"{what}[{i}].location_id", f"unknown location {loc!r}")
+        for i, loc in enumerate(location_ids)
+        if loc not in known
+    ]
+    if issues:
+        raise InvalidDocument(what, issues[:20])

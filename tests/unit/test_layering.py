@@ -1,0 +1,39 @@
+"""The domain packages stay pure: no adapter library is imported from them."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ADAPTER_LIBRARIES = {"redis", "sqlalchemy", "fastapi", "starlette", "uvicorn", "httpx", "psycopg2"}
+PURE_MODULES = sorted(
+    [*ROOT.joinpath("engine").rglob("*.py"), *ROOT.joinpath("rules").rglob("*.py")]
+    + [ROOT / "inventory" / name for name in ("model.py", "ports.py", "memory.py", "records.py")]
+)
+
+
+def imported_top_level_names(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("path", PURE_MODULES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pure_module_imports_no_adapter_library(path: Path) -> None:
+    if not path.exists():
+        pytest.skip(f"{path.name} not present")
+    assert imported_top_level_names(path).isdisjoint(ADAPTER_LIBRARIES)
+
+
+def test_layering_check_sees_an_adapter_import(tmp_path: Path) -> None:
+    module = tmp_path / "impure.py"
+    module.write_text("import json\nfrom redis import Redis\n")
+    assert "redis" in imported_top_level_names(module)
