@@ -16,10 +16,10 @@ from engine.problem import FulfillmentPlan, Route, RoutingProblem
 
 def validate_problem(problem: RoutingProblem) -> None:
     """Raise :class:`InvalidProblemError` when the problem's arrays or numbers break its contract."""
-    n_skus, n_cand = (problem.stock.shape + (0, 0))[:2] if problem.stock.ndim == 2 else (-1, -1)
-    errors: list[str] = []
     if problem.stock.ndim != 2:
-        errors.append(f"stock must be 2-D (skus, candidates), got shape {problem.stock.shape}")
+        raise InvalidProblemError(f"stock must be 2-D (skus, candidates), not {problem.stock.shape}")
+    n_skus, n_cand = problem.stock.shape
+    errors: list[str] = []
     if len(problem.line_sku) != len(problem.quantity):
         errors.append("line_sku and quantity must have one entry per line")
     if problem.fixed_cost.shape != (n_cand,) or problem.unit_cost.shape != (n_cand,):

@@ -8,6 +8,9 @@ from typing import Literal
 ReservationStatus = Literal["active", "fulfilled", "released", "expired"]
 
 DEFAULT_TTL_SECONDS = 4 * 60 * 60  # Omnichannel Inventory's maximum reservation lifetime
+MAX_TTL_SECONDS = 7 * 24 * 60 * 60  # longer holds belong to orders, not to carts
+MAX_RESERVATION_LINES = 1000  # bounds the work of one atomic Redis script
+MAX_COUNT = 2**31 - 1  # counts are packed as int32 in Redis
 
 
 @dataclass(frozen=True, slots=True)

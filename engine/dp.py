@@ -1,0 +1,184 @@
+"""The fast exact path: a set-partition DP over "blocks" (what one location ships).
+
+Items and blocks:
+    * ``line_split`` on: lines of one SKU are interchangeable, so the items are the order's
+      SKUs with multiplicity (their demand). A block is a count vector ``b`` (units per SKU);
+      it fits a candidate when ``b <= stock``, and costs ``fixed + split_penalty + unit * |b|``.
+    * ``line_split`` off: the items are the lines; a block is a set of lines, each filled from
+      that one candidate with as many units as pay off (all the stock allows when the unit cost
+      is at most the unfilled penalty, else one unit a line), sharing the SKU's stock.
+States are mixed-radix vectors (units of each item already placed). For each block we take its
+cheapest candidate (one numpy pass over a blocks x candidates cost matrix), then ``g[k][c]`` is
+the cheapest way to place exactly ``c`` with ``k`` blocks. That is a relaxation (two blocks may
+pick the same candidate); when its optimum uses distinct candidates it is exact. Otherwise a
+location-indexed DP over the few best candidates of every block settles it exactly: with
+``K = max_locations``, some optimal route only uses each block's ``K`` best candidates (swap
+any other for one of those not used by the other ``K - 1`` blocks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from engine.problem import FloatArray, IntArray, RoutingProblem
+
+Block = tuple[int, int]  # (block = state index, candidate index)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Everything about a problem's shape that does not depend on stock or costs (cached)."""
+
+    digits: IntArray  # (states, items): units of each item in the state
+    demand: FloatArray  # (states,): units the state asks for (its lines' quantities, no-split)
+    size: FloatArray  # (states,): items (lines) in the state
+    pair_rest: IntArray  # for every (state c, block b <= c, b > 0), sorted by c: c - b
+    pair_block: IntArray
+    starts: IntArray  # first pair of each state 1..S-1 (for np.minimum.reduceat)
+    level_group: IntArray  # one column per (SKU group, t): "stock of group >= t"
+    level_t: IntArray
+    m_fill: FloatArray  # (states, levels): [demand of group >= t]; m_fill @ levels = max fill
+    m_lines: FloatArray  # (states, levels): [lines of group >= t]; feasibility without split
+
+
+@lru_cache(maxsize=512)
+def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...]) -> Tables:
+    """Tables for items ``i`` with multiplicity ``caps[i]`` and ``qty[i]`` units per copy, whose
+    SKU group is ``groups[i]`` (split mode: one item per group, qty 1; no-split: one per line)."""
+    radix = np.array(caps, dtype=np.int64) + 1
+    n_states = int(np.prod(radix))
+    weights = np.concatenate([[1], np.cumprod(radix)[:-1]]).astype(np.int64)
+    digits = (np.arange(n_states)[:, None] // weights[None, :]) % radix[None, :]
+    rest_all = np.arange(n_states)[:, None] - np.arange(n_states)[None, :]
+    fits = np.all(digits[None, :, :] <= digits[:, None, :], axis=2)
+    fits[:, 0] = False
+    pair_state, pair_block = np.nonzero(fits)  # row-major, so sorted by state
+    starts = np.searchsorted(pair_state, np.arange(1, n_states))
+    n_groups = max(groups) + 1
+    units = digits * np.array(qty, dtype=np.int64)[None, :]
+    group_of = np.zeros((len(groups), n_groups), dtype=np.int64)
+    group_of[np.arange(len(groups)), groups] = 1
+    demand_g, lines_g = units @ group_of, digits @ group_of
+    top = demand_g.max(axis=0)
+    level_group = np.repeat(np.arange(n_groups), top)
+    level_t = np.concatenate([np.arange(1, t + 1) for t in top]).astype(np.int64)
+    return Tables(
+        digits=digits,
+        demand=units.sum(axis=1).astype(np.float64),
+        size=digits.sum(axis=1).astype(np.float64),
+        pair_rest=rest_all[pair_state, pair_block],
+        pair_block=pair_block,
+        starts=starts,
+        level_group=level_group,
+        level_t=level_t,
+        m_fill=(demand_g[:, level_group] >= level_t).astype(np.float64),
+        m_lines=(lines_g[:, level_group] >= level_t).astype(np.float64),
+    )
+
+
+def pair_count(caps: tuple[int, ...]) -> int:
+    """How many (state, block) pairs the DP over these item multiplicities enumerates."""
+    return int(np.prod([(c + 1) * (c + 2) // 2 for c in caps]))
+
+
+def block_costs(problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> FloatArray:
+    """``B[state, candidate]``: the block's cost at the candidate (inf where it does not fit).
+
+    ``min(demand, stock)`` per SKU is a sum over levels t of ``[demand >= t][stock >= t]``, so
+    the fill of every block at every candidate is one small matrix product.
+    """
+    levels = (problem.stock[group_rows[tab.level_group], :] >= tab.level_t[:, None]).astype(
+        np.float64
+    )
+    fill = tab.m_fill @ levels
+    demand = tab.demand[:, None]
+    base = (problem.fixed_cost + problem.split_penalty)[None, :]
+    unit = problem.unit_cost[None, :]
+    if problem.line_split or problem.ship_complete:
+        # Split blocks ship exactly their units; ship-complete blocks must fill all of them.
+        return np.where(fill == demand, base + unit * demand, np.inf)
+    penalty = problem.unfilled_unit_penalty
+    fits = (tab.m_lines @ levels) == tab.size[:, None]
+    # Fill as much as the stock allows when a unit is cheaper shipped than left unfilled.
+    shipped = np.where(unit <= penalty, fill, tab.size[:, None])
+    return np.where(fits, base + penalty * demand + (unit - penalty) * shipped, np.inf)
+
+
+def relaxed_dp(tab: Tables, best: FloatArray, k_max: int) -> FloatArray:
+    """``g[k, c]``: least cost placing exactly state ``c`` with ``k`` blocks (``best`` per block)."""
+    g = np.full((k_max + 1, tab.digits.shape[0]), np.inf)
+    g[0, 0] = 0.0
+    for k in range(1, k_max + 1):
+        vals = g[k - 1, tab.pair_rest] + best[tab.pair_block]
+        g[k, 1:] = np.minimum.reduceat(vals, tab.starts)
+    return g
+
+
+def trace_relaxed(
+    tab: Tables, g: FloatArray, best: FloatArray, arg: IntArray, k: int, state: int
+) -> list[Block]:
+    """The blocks (with their cheapest candidates) behind ``g[k, state]``."""
+    blocks: list[Block] = []
+    while k > 0:
+        lo, hi = _pair_range(tab, state)
+        vals = g[k - 1, tab.pair_rest[lo:hi]] + best[tab.pair_block[lo:hi]]
+        i = lo + int(np.argmin(vals))
+        block = int(tab.pair_block[i])
+        blocks.append((block, int(arg[block])))
+        state, k = int(tab.pair_rest[i]), k - 1
+    return blocks
+
+
+def location_dp(
+    tab: Tables, costs: FloatArray, k_max: int, final: FloatArray
+) -> tuple[float, list[Block]]:
+    """Exact optimum over candidates used at most once each (the columns of ``costs``).
+
+    ``final[k, c]`` is what ending in ``(k, c)`` adds (unfilled penalty, -split_penalty, or
+    inf when not allowed). Returns ``(cost, blocks)`` with candidate = column index.
+    """
+    n_states = tab.digits.shape[0]
+    g = np.full((k_max + 1, n_states), np.inf)
+    g[0, 0] = 0.0
+    history = [g]
+    for col in range(costs.shape[1]):
+        vals = g[:-1, tab.pair_rest] + costs[tab.pair_block, col][None, :]
+        nxt = g.copy()
+        nxt[1:, 1:] = np.minimum(g[1:, 1:], np.minimum.reduceat(vals, tab.starts, axis=1))
+        history.append(nxt)
+        g = nxt
+    total = g + final
+    k, state = np.unravel_index(int(np.argmin(total)), total.shape)
+    value = float(total[k, state])
+    blocks: list[Block] = []
+    k, state = int(k), int(state)
+    for col in range(costs.shape[1], 0, -1):
+        if k == 0 or history[col - 1][k, state] == history[col][k, state]:
+            continue
+        lo, hi = _pair_range(tab, state)
+        prev = history[col - 1][k - 1, tab.pair_rest[lo:hi]]
+        i = lo + int(np.argmin(prev + costs[tab.pair_block[lo:hi], col - 1]))
+        blocks.append((int(tab.pair_block[i]), col - 1))
+        state, k = int(tab.pair_rest[i]), k - 1
+    return value, blocks
+
+
+def top_candidates(costs: FloatArray, rows: IntArray, count: int) -> list[IntArray]:
+    """For each row (block), its ``count`` cheapest finite candidates, cheapest first."""
+    out: list[IntArray] = []
+    n = costs.shape[1]
+    for row in rows:
+        line = costs[row]
+        idx = np.arange(n) if n <= count else np.argpartition(line, count - 1)[:count]
+        idx = idx[np.isfinite(line[idx])]
+        out.append(idx[np.lexsort((idx, line[idx]))])
+    return out
+
+
+def _pair_range(tab: Tables, state: int) -> tuple[int, int]:
+    lo = int(tab.starts[state - 1])
+    hi = int(tab.starts[state]) if state < len(tab.starts) else len(tab.pair_block)
+    return lo, hi

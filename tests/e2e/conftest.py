@@ -1,0 +1,77 @@
+"""End-to-end fixtures: the real app over the embedded default and over PostgreSQL + Redis."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from flows.bootstrap import Services, bootstrap
+from flows.settings import Settings
+
+DATA = Path(__file__).parent / "data"
+
+
+def small_env(database_url: str, redis_url: str | None = None) -> dict[str, str]:
+    env = {
+        "OMNIROUTE_DATABASE_URL": database_url,
+        "OMNIROUTE_NETWORK": str(DATA / "network.json"),
+        "OMNIROUTE_RULES": str(DATA / "rules.yaml"),
+        "OMNIROUTE_INVENTORY": str(DATA / "inventory.csv"),
+    }
+    if redis_url is not None:
+        env["OMNIROUTE_REDIS_URL"] = redis_url
+        env["OMNIROUTE_REDIS_PREFIX"] = f"test-{uuid.uuid4().hex[:10]}"
+    return env
+
+
+@pytest.fixture
+def embedded_services(tmp_path: Path) -> Iterator[Services]:
+    """SQLite file database and in-process inventory, seeded from tests/e2e/data."""
+    services = bootstrap(Settings.from_env(small_env(f"sqlite:///{tmp_path / 'omniroute.db'}")))
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def production_services(postgres_schema_url: str, redis_url: str) -> Iterator[Services]:
+    """PostgreSQL (a fresh schema) and Redis (a fresh key prefix), seeded the same way."""
+    services = bootstrap(Settings.from_env(small_env(postgres_schema_url, redis_url)))
+    yield services
+    services.close()
+    cleanup = getattr(services.inventory, "clear", None)
+    if cleanup is not None:
+        cleanup()
+
+
+@pytest.fixture(params=["embedded", "production"])
+def services(request: pytest.FixtureRequest) -> Services:
+    name = "embedded_services" if request.param == "embedded" else "production_services"
+    result: Services = request.getfixturevalue(name)
+    return result
+
+
+@pytest.fixture
+def client(services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(services)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def postgres_schema_url(database_url: str) -> Iterator[str]:
+    """A URL whose connections see only a fresh, empty schema (dropped afterwards)."""
+    import sqlalchemy as sa
+
+    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in database_url else "?"
+    yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
