@@ -48,6 +48,7 @@ from rules.schema import Policy, Rules
 IntArray = npt.NDArray[np.int64]
 Explain = Literal["relevant", "full"]
 MAX_PICKUP_ALTERNATIVES = 3
+_NO_STOCK: IntArray = np.zeros((0, 0), dtype=np.int64)
 
 
 class StockReader(Protocol):
@@ -83,10 +84,12 @@ def preview(
     """The route preview of one order. Raises :class:`PreviewInputError` for an order that
     names a location or delivery method the network does not know."""
     method = _checked_method(order, network)
+    policy = rules.select_policy(order)
     skus, line_sku = sku_rows(order)
-    atf = stock.atf_matrix(skus, network.location_ids)
+    # an order no policy takes needs no stock: skip the read
+    atf = _NO_STOCK if policy is None else stock.atf_matrix(skus, network.location_ids)
     ctx = _Context(network, rules_version, now, max_routes, explain, params)
-    return _answer(order, rules.select_policy(order), method, atf, line_sku, ctx)
+    return _answer(order, policy, method, atf, line_sku, ctx)
 
 
 def preview_many(

@@ -145,7 +145,9 @@ def sample_orders(
         delivery: ShipDelivery | PickupDelivery
         if is_pickup[i]:
             delivery = PickupDelivery(
-                method="pickup", location_id=pickup_ids[pickup_at[i]], delivery_method_id=pickup_method
+                method="pickup",
+                location_id=pickup_ids[pickup_at[i]],
+                delivery_method_id=pickup_method,
             )
         else:
             store = stores[near[i]]

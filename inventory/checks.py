@@ -28,11 +28,11 @@ def check_reservation_id(reservation_id: object) -> str:
 
 
 def check_ttl(ttl_seconds: object) -> int:
-    if not _is_count(ttl_seconds) or not 0 < ttl_seconds <= MAX_TTL_SECONDS:  # type: ignore[operator]
-        raise InvalidReservation(
-            f"ttl_seconds: expected an integer in 1..{MAX_TTL_SECONDS}, got {ttl_seconds!r}"
-        )
-    return int(ttl_seconds)  # type: ignore[call-overload]
+    if _is_count(ttl_seconds) and 0 < ttl_seconds <= MAX_TTL_SECONDS:  # type: ignore[operator]
+        return ttl_seconds  # type: ignore[return-value]
+    raise InvalidReservation(
+        f"ttl_seconds: expected an integer in 1..{MAX_TTL_SECONDS}, got {ttl_seconds!r}"
+    )
 
 
 def canonical_lines(lines: Sequence[ReservationLine]) -> tuple[ReservationLine, ...]:

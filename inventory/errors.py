@@ -11,7 +11,7 @@ class InventoryError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class InventoryProblem:
-    """One bad value in inventory records: where (``row 3`` / ``[2]``), which field, what is wrong."""
+    """One bad value in inventory records: where (``row 3`` / ``[2]``), field, problem."""
 
     where: str
     field: str

@@ -32,6 +32,10 @@ class Inventory(Protocol):
         """Figures of one (location, sku); all zero when nothing is known."""
         ...
 
+    def availability_many(self, pairs: Sequence[tuple[str, str]]) -> list[Availability]:
+        """Figures of many (location, sku) pairs, in order: one batched read."""
+        ...
+
     def group_availability(self, location_ids: Sequence[str], sku: str) -> Availability:
         """Sum of the figures of ``location_ids`` for ``sku`` (a location group's figures)."""
         ...

@@ -119,11 +119,13 @@ def records_from_objects(items: object) -> list[InventoryRecord]:
     """Records of an already decoded JSON list of objects (e.g. an HTTP body)."""
     problems = _Problems()
     if not isinstance(items, list):
-        problems.add("<document>", "<root>", f"expected a JSON list of records, got {type(items).__name__}")
+        got = type(items).__name__
+        problems.add("<document>", "<root>", f"expected a JSON list of records, got {got}")
         problems.raise_if_any()
+    listed: list[object] = items if isinstance(items, list) else []
 
     def rows() -> Iterable[tuple[str, Mapping[str, object]]]:
-        for index, item in enumerate(items):  # type: ignore[arg-type]
+        for index, item in enumerate(listed):
             where = f"[{index}]"
             if not isinstance(item, dict):
                 problems.add(where, "<record>", f"expected an object, got {type(item).__name__}")

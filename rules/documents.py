@@ -29,7 +29,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<: *anchor` merges are meant to be overridden
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
             except TypeError:
@@ -68,21 +68,21 @@ def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
                 return value_node  # type: ignore[no-any-return]
         return None
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            return node.value[part]  # type: ignore[no-any-return]
+    is_index = isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+    if is_index and 0 <= int(part) < len(node.value):
+        return node.value[part]  # type: ignore[no-any-return]
     return None
 
 
 def parse_document(text: str | bytes, *, source: str, fmt: Format = "auto") -> ParsedDocument:
-    """Parse JSON or YAML text; ``auto`` reads YAML, which accepts JSON too."""
+    """Parse JSON or YAML text; ``auto`` reads JSON if the text starts with ``{``, else YAML."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DocumentError(source, f"not UTF-8 text (byte {exc.start})") from None
-    if fmt == "json":
-        return ParsedDocument(_parse_json(text, source))
+    if fmt == "json" or (fmt == "auto" and text.lstrip().startswith("{")):
+        return ParsedDocument(_parse_json(text, source), _yaml_nodes(text))
     return _parse_yaml(text, source)
 
 
@@ -103,17 +103,29 @@ def _parse_json(text: str, source: str) -> object:
 
 
 def _parse_yaml(text: str, source: str) -> ParsedDocument:
-    loader = _StrictLoader(text)
     try:
-        root = loader.get_single_node()  # type: ignore[no-untyped-call]
-        data = None if root is None else loader.construct_document(root)  # type: ignore[no-untyped-call]
+        loader = _StrictLoader(text)  # the reader refuses control characters right here
+    except yaml.reader.ReaderError as exc:
+        message = f"invalid YAML: character {exc.character!r} at offset {exc.position}"
+        raise DocumentError(source, f"{message} is not allowed") from None
+    try:
+        root = loader.get_single_node()
+        data = None if root is None else loader.construct_document(root)
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(source, exc) from None
     except yaml.YAMLError as exc:
-        raise DocumentError(source, f"invalid YAML: {exc}") from None
+        raise DocumentError(source, "invalid YAML: " + " ".join(str(exc).split())) from None
     finally:
-        loader.dispose()  # type: ignore[no-untyped-call]
+        loader.dispose()
     return ParsedDocument(data, root)
+
+
+def _yaml_nodes(text: str) -> yaml.Node | None:
+    """Best effort: JSON is (nearly always) YAML too, which gives field line numbers."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return None
 
 
 def _yaml_error(source: str, exc: yaml.MarkedYAMLError) -> DocumentError:

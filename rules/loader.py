@@ -90,8 +90,9 @@ def parse_rules(
     except DocumentError as exc:
         raise InvalidRules((exc.issue,)) from None
     if not isinstance(document.data, dict):
-        what = "the document is empty" if document.data is None else describe(document.data)
-        message = f"expected a mapping with a 'policies' list at the top level, got {what}"
+        expected = "expected a mapping with a 'policies' list at the top level"
+        got = "the document is empty" if document.data is None else f"got {describe(document.data)}"
+        message = f"{got}; {expected}" if document.data is None else f"{expected}, {got}"
         raise InvalidRules((Issue(source, "", message),))
     try:
         rules = Rules.model_validate(document.data)
@@ -132,8 +133,7 @@ def _located(
     source: str, document: ParsedDocument, problems: Iterable[tuple[Loc, str]]
 ) -> list[Issue]:
     return [
-        Issue(source, format_path(loc), message, document.line_of(loc))
-        for loc, message in problems
+        Issue(source, format_path(loc), message, document.line_of(loc)) for loc, message in problems
     ]
 
 

@@ -8,6 +8,7 @@ integer >= 1, got 0``. Unknown keys get a "did you mean" from the model's field 
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from collections.abc import Sequence
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 Loc = tuple[int | str, ...]
+_PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class LocatedValueError(ValueError):
@@ -31,10 +33,12 @@ def format_path(loc: Sequence[int | str]) -> str:
     """``('policies', 1, 'split')`` → ``policies[1].split``."""
     path = ""
     for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
+        if isinstance(part, str) and _PLAIN_KEY.fullmatch(part):
             path += f".{part}" if path else part
+        elif isinstance(part, int):
+            path += f"[{part}]"
+        else:  # a key only a typo makes: quote it so the path stays on one line
+            path += f"[{part!r}]"
     return path
 
 
@@ -86,7 +90,16 @@ def issues_from(
     error: ValidationError, model: type[BaseModel], data: object
 ) -> list[tuple[Loc, str]]:
     """``(loc, message)`` for each error of validating ``data`` against ``model``."""
-    return [_issue(item, model, data) for item in error.errors(include_url=False)]
+    items = error.errors(include_url=False)
+    return [_issue(item, model, data) for item in items if not _consequence(item, items)]
+
+
+def _consequence(item: ErrorDetails, items: list[ErrorDetails]) -> bool:
+    """A list is "too short" only because its invalid items were dropped: not worth saying."""
+    loc = tuple(item["loc"])
+    return item["type"] == "too_short" and any(
+        len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in items
+    )
 
 
 def _issue(item: ErrorDetails, model: type[BaseModel], data: object) -> tuple[Loc, str]:
@@ -188,10 +201,8 @@ def _unwrap(annotation: Any) -> Any:
 
 def _value_at(data: object, loc: Loc) -> object:
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        else:
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_list or (isinstance(data, dict) and part in data)):
             return None
+        data = data[part]  # type: ignore[index]
     return data

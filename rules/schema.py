@@ -59,15 +59,13 @@ def _one_or_many_schema(item: dict[str, object]) -> WithJsonSchema:
 _METHOD_ITEM: dict[str, object] = {"enum": sorted(_DELIVERY_METHODS), "type": "string"}
 _TEXT_ITEM: dict[str, object] = {"type": "string", "minLength": 1}
 OneOrManyMethods = Annotated[
-    tuple[DeliveryMethodName, ...] | None,
+    Annotated[tuple[DeliveryMethodName, ...], Field(min_length=1)] | None,
     BeforeValidator(_one_or_many),
-    Field(min_length=1),
     _one_or_many_schema(_METHOD_ITEM),
 ]
 OneOrManyNames = Annotated[
-    tuple[Name, ...] | None,
+    Annotated[tuple[Name, ...], Field(min_length=1)] | None,
     BeforeValidator(_one_or_many),
-    Field(min_length=1),
     _one_or_many_schema(_TEXT_ITEM),
 ]
 
@@ -141,6 +139,7 @@ class InventoryRules(BaseModel):
     model_config = _STRICT
     buffer_units: dict[LocationType, Annotated[StrictInt, Field(ge=0)]] = Field(
         default_factory=dict,
+        validate_default=True,
         description="units held back per location type, on top of safety stock",
     )
 

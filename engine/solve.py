@@ -1,0 +1,197 @@
+"""``solve()``: one routing problem in, its best routes out (DP first, CP-SAT when too big)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from time import perf_counter
+
+import numpy as np
+
+from engine import dp
+from engine.costing import build_route, route_key, validate_problem
+from engine.errors import InvalidParamsError
+from engine.optimizer import solve_cpsat
+from engine.params import SolveParams
+from engine.problem import FloatArray, IntArray, Route, RoutingProblem, RoutingResult
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How the DP sees the order: items (SKUs when line_split, else lines) and their SKU rows."""
+
+    groups: tuple[int, ...]
+    caps: tuple[int, ...]
+    qty: tuple[int, ...]
+    group_rows: IntArray
+    item_lines: tuple[tuple[int, ...], ...]  # lines behind each item
+    complete: bool  # every unit of the order can be placed in some state
+
+
+def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutingResult:
+    """The ``problem.max_routes`` best distinct routes, best (optimal) first."""
+    params = params or SolveParams()
+    validate_problem(problem)
+    start = perf_counter()
+    shape = _shape(problem)
+    if not shape.caps or (problem.ship_complete and not shape.complete):
+        return RoutingResult((), "none", {"optimal": 1.0, "elapsed_ms": _ms(start)})
+    fits = (
+        dp.pair_count(shape.caps) <= params.max_dp_pairs
+        and int(np.prod(np.array(shape.caps) + 1)) * problem.n_candidates <= params.max_dp_cells
+    )
+    if params.force_solver == "dp" and not fits:
+        raise InvalidParamsError("force_solver='dp' but the problem exceeds the DP limits")
+    if params.force_solver == "cpsat" or not fits:
+        out = solve_cpsat(problem, params)
+        stats = {"optimal": float(out.proven), "candidates": float(out.candidates)}
+        return RoutingResult(tuple(out.routes), "cpsat", {**stats, "elapsed_ms": _ms(start)})
+    routes, conflict = _solve_dp(problem, shape)
+    stats = {"optimal": 1.0, "dp_conflict": float(conflict), "elapsed_ms": _ms(start)}
+    return RoutingResult(tuple(routes), "dp", stats)
+
+
+def _shape(problem: RoutingProblem) -> _Shape:
+    stocked = problem.stock.sum(axis=1)  # zero for every row when there is no candidate
+    rows = sorted({s for s in problem.line_sku if stocked[s] > 0})
+    active = [j for j, s in enumerate(problem.line_sku) if stocked[s] > 0]
+    complete = len(active) == problem.n_lines
+    if problem.line_split:
+        lines = tuple(tuple(j for j in active if problem.line_sku[j] == s) for s in rows)
+        demand = [sum(problem.quantity[j] for j in group) for group in lines]
+        # No state needs more units of a SKU than all candidates hold together.
+        caps = tuple(min(d, int(stocked[s])) for d, s in zip(demand, rows, strict=True))
+        complete = complete and caps == tuple(demand)
+        return _Shape(
+            tuple(range(len(rows))), caps, (1,) * len(rows), np.array(rows), lines, complete
+        )
+    groups = tuple(rows.index(problem.line_sku[j]) for j in active)
+    qty = tuple(problem.quantity[j] for j in active)
+    lines = tuple((j,) for j in active)
+    return _Shape(groups, (1,) * len(active), qty, np.array(rows), lines, complete)
+
+
+def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool]:
+    tab = dp.tables(shape.groups, shape.caps, shape.qty)
+    costs = dp.block_costs(problem, tab, shape.group_rows)
+    arg = np.argmin(costs, axis=1)
+    best = costs[np.arange(costs.shape[0]), arg]
+    k_max = min(problem.max_locations, sum(shape.caps))
+    final = _final(problem, tab, k_max)
+    g = dp.relaxed_dp(tab, best, k_max)
+    total = g + final
+    k, state = np.unravel_index(int(np.argmin(total)), total.shape)
+    if not np.isfinite(total[k, state]):
+        return [], False
+    blocks = dp.trace_relaxed(tab, g, best, arg, int(k), int(state))
+    conflict = len({loc for _, loc in blocks}) < len(blocks)
+    if conflict:
+        value, blocks = _resolve_conflict(tab, costs, k_max, final)
+        if not np.isfinite(value):  # the relaxation's route was the only kind, and it clashes
+            return [], True
+    optimum = _route(problem, shape, tab, blocks)
+    alternatives = _alternatives(problem, shape, tab, (g, best, arg, total, costs), blocks)
+    return _rank(problem, optimum, alternatives), conflict
+
+
+def _final(problem: RoutingProblem, tab: dp.Tables, k_max: int) -> FloatArray:
+    """What ending with k blocks in state c adds: unfilled units, minus the first FO's split."""
+    unfilled = sum(problem.quantity) - tab.demand
+    row = problem.unfilled_unit_penalty * unfilled - problem.split_penalty
+    if problem.ship_complete:
+        row = np.where(np.arange(row.shape[0]) == row.shape[0] - 1, row, np.inf)
+    final = np.tile(row, (k_max + 1, 1))
+    final[0, :] = np.inf  # shipping nothing is not a route
+    return final
+
+
+def _resolve_conflict(
+    tab: dp.Tables, costs: FloatArray, k_max: int, final: FloatArray
+) -> tuple[float, list[dp.Block]]:
+    """Exact optimum when the relaxation reused a candidate: location DP over each block's
+    ``k_max`` cheapest candidates (enough, see engine.dp)."""
+    n = costs.shape[1]
+    top = np.argpartition(costs, k_max - 1, axis=1)[:, :k_max] if n > k_max else None
+    picks = np.arange(n) if top is None else top[np.isfinite(np.take_along_axis(costs, top, 1))]
+    keep = np.unique(picks)
+    value, blocks = dp.location_dp(tab, costs[:, keep], k_max, final)
+    return value, [(block, int(keep[col])) for block, col in blocks]
+
+
+def _alternatives(
+    problem: RoutingProblem,
+    shape: _Shape,
+    tab: dp.Tables,
+    arrays: tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray],
+    optimum: list[dp.Block],
+) -> list[Route]:
+    """Runner-up routes: the best route of other (block count, placed units) end states, and
+    the optimum with one block moved to one of its next cheapest free candidates."""
+    g, best, arg, total, costs = arrays
+    want = problem.max_routes - 1
+    if want == 0:
+        return []
+    options: list[list[dp.Block]] = []
+    flat = total.ravel()
+    for idx in np.argsort(flat, kind="stable")[: 3 * want + 1]:
+        if np.isfinite(flat[idx]):
+            k, state = np.unravel_index(int(idx), total.shape)
+            blocks = dp.trace_relaxed(tab, g, best, arg, int(k), int(state))
+            if len({loc for _, loc in blocks}) == len(blocks):
+                options.append(blocks)
+    used = {loc for _, loc in optimum}
+    rows = np.array([block for block, _ in optimum], dtype=np.int64)
+    tops = dp.top_candidates(costs, rows, len(optimum) + want + 1)
+    for i, top in enumerate(tops):
+        free = [int(loc) for loc in top if int(loc) not in used][:want]
+        options.extend(optimum[:i] + [(optimum[i][0], loc)] + optimum[i + 1 :] for loc in free)
+    return [_route(problem, shape, tab, blocks) for blocks in options]
+
+
+def _rank(problem: RoutingProblem, optimum: Route, others: list[Route]) -> list[Route]:
+    """The optimum, then distinct others by (cost, assignments), up to max_routes."""
+    seen = {route_key(optimum)}
+    ranked = [optimum]
+    for route in sorted(others, key=lambda r: (r.cost, route_key(r))):
+        key = route_key(route)
+        if key not in seen and len(ranked) < problem.max_routes:
+            seen.add(key)
+            ranked.append(route)
+    return ranked
+
+
+def _route(problem: RoutingProblem, shape: _Shape, tab: dp.Tables, blocks: list[dp.Block]) -> Route:
+    """Turn (block, candidate) pairs into line quantities, deterministically (lines in order)."""
+    left = list(problem.quantity)
+    shipments: list[tuple[int, int, int]] = []
+    for block, loc in sorted(blocks, key=lambda b: b[1]):
+        digits = tab.digits[block]
+        if problem.line_split:
+            for item in np.flatnonzero(digits):
+                units = int(digits[item])
+                for line in shape.item_lines[item]:
+                    take = min(units, left[line])
+                    shipments.append((loc, line, take))
+                    left[line] -= take
+                    units -= take
+        else:
+            lines = [shape.item_lines[i][0] for i in np.flatnonzero(digits)]
+            shipments.extend(_fill_lines(problem, lines, loc))
+    return build_route(problem, shipments)
+
+
+def _fill_lines(problem: RoutingProblem, lines: list[int], loc: int) -> list[tuple[int, int, int]]:
+    """No-split fill of lines at one candidate: one unit each, then what pays off, in order."""
+    pays = problem.ship_complete or problem.unit_cost[loc] <= problem.unfilled_unit_penalty
+    out: list[tuple[int, int, int]] = []
+    for sku in sorted({problem.line_sku[j] for j in lines}):
+        mine = [j for j in lines if problem.line_sku[j] == sku]
+        extra = int(problem.stock[sku, loc]) - len(mine) if pays else 0
+        for j in mine:
+            more = min(problem.quantity[j] - 1, max(extra, 0))
+            out.append((loc, j, 1 + more))
+            extra -= more
+    return out
+
+
+def _ms(start: float) -> float:
+    return (perf_counter() - start) * 1000.0

@@ -1,0 +1,148 @@
+"""Settings from environment variables, with defaults that run with nothing installed.
+
+- ``OMNIROUTE_DATABASE_URL`` (``sqlite:///./omniroute.db``): SQLite or PostgreSQL database that
+  holds the network and the rules.
+- ``OMNIROUTE_REDIS_URL`` (unset: in-process inventory): Redis for inventory; several workers
+  need it.
+- ``OMNIROUTE_REDIS_PREFIX`` (``omniroute``): first part of every Redis key.
+- ``OMNIROUTE_RULES`` (unset: bundled default rules): rules file activated when the database
+  has none.
+- ``OMNIROUTE_NETWORK`` (unset: bundled sample network): network file stored when the database
+  has none.
+- ``OMNIROUTE_INVENTORY`` (unset: generated sample stock for the sample network): inventory
+  CSV/JSON loaded at start-up.
+- ``OMNIROUTE_SAMPLE_SKUS`` (``2000``): SKUs in the generated sample stock.
+- ``OMNIROUTE_REFRESH_SECONDS`` (``1.0``): how stale a worker's copy of the network and rules
+  may get before it asks the database again.
+
+An empty variable counts as unset (container tooling often exports empty values). A value that
+cannot be used raises :class:`ConfigError` naming the variable, at start-up.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from flows.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///./omniroute.db"
+DEFAULT_REDIS_PREFIX = "omniroute"
+DEFAULT_SAMPLE_SKUS = 2000
+MAX_SAMPLE_SKUS = 1_000_000
+DEFAULT_REFRESH_SECONDS = 1.0
+
+_DATABASE_SCHEMES = re.compile(r"^(sqlite|postgresql)(\+\w+)?://")
+_REDIS_SCHEMES = re.compile(r"^(redis|rediss|unix)://")
+_PREFIX = re.compile(r"^[A-Za-z0-9_.:-]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
+    rules_path: Path | None = None
+    network_path: Path | None = None
+    inventory_path: Path | None = None
+    sample_skus: int = DEFAULT_SAMPLE_SKUS
+    refresh_seconds: float = DEFAULT_REFRESH_SECONDS
+
+    @property
+    def uses_sample_network(self) -> bool:
+        return self.network_path is None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            database_url=_database_url(get("OMNIROUTE_DATABASE_URL")),
+            redis_url=_redis_url(get("OMNIROUTE_REDIS_URL")),
+            redis_prefix=_redis_prefix(get("OMNIROUTE_REDIS_PREFIX")),
+            rules_path=_file("OMNIROUTE_RULES", get("OMNIROUTE_RULES")),
+            network_path=_file("OMNIROUTE_NETWORK", get("OMNIROUTE_NETWORK")),
+            inventory_path=_file("OMNIROUTE_INVENTORY", get("OMNIROUTE_INVENTORY")),
+            sample_skus=_sample_skus(get("OMNIROUTE_SAMPLE_SKUS")),
+            refresh_seconds=_refresh_seconds(get("OMNIROUTE_REFRESH_SECONDS")),
+        )
+
+
+def _database_url(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_DATABASE_URL
+    if value.startswith("postgres://"):  # the short form Heroku and others hand out
+        value = "postgresql://" + value.removeprefix("postgres://")
+    if not _DATABASE_SCHEMES.match(value):
+        raise ConfigError(
+            "OMNIROUTE_DATABASE_URL",
+            f"expected a sqlite:/// or postgresql:// URL, got {_redacted(value)!r}",
+        )
+    return value
+
+
+def _redis_url(value: str | None) -> str | None:
+    if value is not None and not _REDIS_SCHEMES.match(value):
+        raise ConfigError(
+            "OMNIROUTE_REDIS_URL",
+            f"expected a redis://, rediss:// or unix:// URL, got {_redacted(value)!r}",
+        )
+    return value
+
+
+def _redis_prefix(value: str | None) -> str:
+    if value is None:
+        return DEFAULT_REDIS_PREFIX
+    if not _PREFIX.match(value):
+        raise ConfigError(
+            "OMNIROUTE_REDIS_PREFIX",
+            f"expected letters, digits and _ . : - only, got {value!r}",
+        )
+    return value
+
+
+def _file(variable: str, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ConfigError(variable, f"no such file: {value}")
+    return path
+
+
+def _sample_skus(value: str | None) -> int:
+    if value is None:
+        return DEFAULT_SAMPLE_SKUS
+    try:
+        count = int(value)
+    except ValueError:
+        raise ConfigError(
+            "OMNIROUTE_SAMPLE_SKUS", f"expected a whole number, got {value!r}"
+        ) from None
+    if not 1 <= count <= MAX_SAMPLE_SKUS:
+        raise ConfigError("OMNIROUTE_SAMPLE_SKUS", f"expected 1 to {MAX_SAMPLE_SKUS}, got {count}")
+    return count
+
+
+def _refresh_seconds(value: str | None) -> float:
+    if value is None:
+        return DEFAULT_REFRESH_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0.0 <= seconds <= 3600.0:  # also rejects nan and inf
+        raise ConfigError(
+            "OMNIROUTE_REFRESH_SECONDS", f"expected seconds from 0 to 3600, got {value!r}"
+        )
+    return seconds
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password, so an error message never leaks it."""
+    return re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", url)

@@ -1,0 +1,57 @@
+"""Shared fixtures: real services for the integration suites.
+
+``redis_url`` / ``database_url`` point at a reachable server (env OMNIROUTE_TEST_REDIS_URL /
+OMNIROUTE_TEST_DATABASE_URL, defaults on loopback). When the server cannot be reached the
+test is skipped with a loud reason, except under CI=true where a missing service fails the run.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def _unreachable(service: str, url: str, variable: str, error: Exception) -> None:
+    reason = (
+        f"!!! {service} NOT REACHABLE at {url} ({error.__class__.__name__}: {error}); "
+        f"start it or set {variable} !!!"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason + " (CI=true: a missing service fails the run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    import redis  # test-only dependency of the integration suites
+
+    url = os.environ.get("OMNIROUTE_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        client.ping()
+        client.close()
+    except (redis.RedisError, OSError, ValueError) as exc:
+        _unreachable("Redis", url, "OMNIROUTE_TEST_REDIS_URL", exc)
+    return url
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy URL (``postgresql+psycopg2://...``) as a libpq connection URI."""
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}{sep}{rest}"
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    import psycopg2
+
+    url = os.environ.get("OMNIROUTE_TEST_DATABASE_URL", DEFAULT_DATABASE_URL)
+    try:
+        psycopg2.connect(libpq_url(url), connect_timeout=2).close()
+    except (psycopg2.Error, OSError, ValueError) as exc:
+        _unreachable("PostgreSQL", url, "OMNIROUTE_TEST_DATABASE_URL", exc)
+    return url

@@ -1,0 +1,98 @@
+"""Settings read from environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flows.errors import ConfigError
+from flows.settings import DEFAULT_DATABASE_URL, DEFAULT_SAMPLE_SKUS, Settings
+
+
+def test_no_variables_give_the_embedded_default() -> None:
+    settings = Settings.from_env({})
+    assert settings == Settings()
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.database_url.startswith("sqlite:")
+    assert settings.redis_url is None
+    assert settings.rules_path is None and settings.network_path is None
+    assert settings.inventory_path is None
+    assert settings.sample_skus == DEFAULT_SAMPLE_SKUS
+    assert settings.uses_sample_network
+
+
+def test_empty_variables_count_as_unset() -> None:
+    env = {"OMNIROUTE_REDIS_URL": "", "OMNIROUTE_RULES": " ", "OMNIROUTE_DATABASE_URL": ""}
+    assert Settings.from_env(env) == Settings()
+
+
+def test_every_variable_is_read(tmp_path: Path) -> None:
+    files = {name: tmp_path / name for name in ("rules.yaml", "network.json", "stock.csv")}
+    for path in files.values():
+        path.write_text("x")
+    settings = Settings.from_env(
+        {
+            "OMNIROUTE_DATABASE_URL": "postgresql+psycopg2://u@db:5432/omni",
+            "OMNIROUTE_REDIS_URL": "redis://cache:6379/2",
+            "OMNIROUTE_REDIS_PREFIX": "shop1",
+            "OMNIROUTE_RULES": str(files["rules.yaml"]),
+            "OMNIROUTE_NETWORK": str(files["network.json"]),
+            "OMNIROUTE_INVENTORY": str(files["stock.csv"]),
+            "OMNIROUTE_SAMPLE_SKUS": "500",
+            "OMNIROUTE_REFRESH_SECONDS": "0.25",
+        }
+    )
+    assert settings == Settings(
+        database_url="postgresql+psycopg2://u@db:5432/omni",
+        redis_url="redis://cache:6379/2",
+        redis_prefix="shop1",
+        rules_path=files["rules.yaml"],
+        network_path=files["network.json"],
+        inventory_path=files["stock.csv"],
+        sample_skus=500,
+        refresh_seconds=0.25,
+    )
+    assert not settings.uses_sample_network
+
+
+def test_short_postgres_scheme_is_accepted_as_postgresql() -> None:
+    settings = Settings.from_env({"OMNIROUTE_DATABASE_URL": "postgres://u@db/omni"})
+    assert settings.database_url == "postgresql://u@db/omni"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("OMNIROUTE_DATABASE_URL", "mysql://u@db/omni"),
+        ("OMNIROUTE_DATABASE_URL", "omniroute.db"),
+        ("OMNIROUTE_REDIS_URL", "localhost:6379"),
+        ("OMNIROUTE_REDIS_PREFIX", "has space"),
+        ("OMNIROUTE_RULES", "/no/such/rules.yaml"),
+        ("OMNIROUTE_NETWORK", "/no/such/network.json"),
+        ("OMNIROUTE_INVENTORY", "/no/such/stock.csv"),
+        ("OMNIROUTE_SAMPLE_SKUS", "many"),
+        ("OMNIROUTE_SAMPLE_SKUS", "0"),
+        ("OMNIROUTE_SAMPLE_SKUS", "-5"),
+        ("OMNIROUTE_REFRESH_SECONDS", "soon"),
+        ("OMNIROUTE_REFRESH_SECONDS", "-1"),
+        ("OMNIROUTE_REFRESH_SECONDS", "nan"),
+    ],
+)
+def test_an_unusable_value_is_refused_naming_the_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({variable: value})
+    assert caught.value.variable == variable
+    assert str(caught.value).startswith(f"{variable}: ")
+
+
+def test_a_directory_is_not_a_rules_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="OMNIROUTE_RULES"):
+        Settings.from_env({"OMNIROUTE_RULES": str(tmp_path)})
+
+
+def test_error_for_a_bad_database_url_hides_the_password() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"OMNIROUTE_DATABASE_URL": "mysql://admin:s3cret@db/omni"})
+    assert "s3cret" not in str(caught.value)
+    assert "admin" in str(caught.value)
