@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.delivery import Estimates, LocationSchedules, estimate
-from engine.geo import haversine_km_many
+from engine.geo import distances_km, unit_vectors
 from engine.network import DeliveryMethod, Network
 from engine.order import Order
 from engine.problem import RoutingProblem
@@ -73,9 +73,8 @@ class IdentityCache(Generic[V]):
 class NetworkView:
     """Per-network derived columns."""
 
-    cos_lat: FloatArray
+    xyz: FloatArray  # (3, n) unit vectors of the locations
     schedules: LocationSchedules
-    all_locations: IntArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +84,7 @@ class PolicyView:
 
     static_code: CodeArray
     idx: IntArray
-    lat_rad: FloatArray
-    lon_rad: FloatArray
-    cos_lat: FloatArray
+    xyz: FloatArray
     shipment_cost: FloatArray
     unit_cost: FloatArray
     buffer: IntArray  # per network location (all of them: the explanation needs it)
@@ -102,9 +99,8 @@ def network_view(network: Network) -> NetworkView:
     if view is None:
         arrays = network.arrays
         view = NetworkView(
-            cos_lat=np.cos(arrays.lat_rad),
+            xyz=unit_vectors(arrays.lat_rad, arrays.lon_rad),
             schedules=LocationSchedules.from_network(network),
-            all_locations=np.arange(len(network.locations), dtype=np.int64),
         )
         _networks.put((network,), view)
     return view
@@ -157,9 +153,7 @@ def _build_policy_view(network: Network, policy: Policy) -> PolicyView:
     return PolicyView(
         static_code=code,
         idx=idx,
-        lat_rad=arrays.lat_rad[idx],
-        lon_rad=arrays.lon_rad[idx],
-        cos_lat=network_view(network).cos_lat[idx],
+        xyz=np.ascontiguousarray(network_view(network).xyz[:, idx]),
         shipment_cost=arrays.shipment_cost[idx],
         unit_cost=arrays.handling_cost_per_unit[idx] + weight * arrays.priority[idx],
         buffer=buffers(network, policy),
@@ -207,7 +201,7 @@ def ship_candidates(
     delivery = order.delivery
     assert delivery.method == "ship"
     code = view.static_code.copy()
-    dist = haversine_km_many(view.lat_rad, view.lon_rad, delivery.lat, delivery.lon, view.cos_lat)
+    dist = distances_km(view.xyz, delivery.lat, delivery.lon)
     keep = np.arange(view.idx.shape[0])
     max_km = policy.sources.max_distance_km
     if max_km is not None:
@@ -300,7 +294,8 @@ def _stocked(
 ) -> Candidates:
     """Usable stock at the eligible ``locations``; drop the ones holding nothing; build the
     problem."""
-    usable = atf[:, locations] - buffer[locations]
+    usable = atf.take(locations, axis=1)
+    usable -= buffer.take(locations)
     np.maximum(usable, 0, out=usable)
     stocked: npt.NDArray[np.bool_] = np.asarray(usable.any(axis=0), dtype=np.bool_)
     eligible = int(locations.shape[0])

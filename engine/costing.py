@@ -17,7 +17,9 @@ from engine.problem import FulfillmentPlan, Route, RoutingProblem
 def validate_problem(problem: RoutingProblem) -> None:
     """Raise :class:`InvalidProblemError` when the problem's arrays or numbers break its contract."""
     if problem.stock.ndim != 2:
-        raise InvalidProblemError(f"stock must be 2-D (skus, candidates), not {problem.stock.shape}")
+        raise InvalidProblemError(
+            f"stock must be 2-D (skus, candidates), not {problem.stock.shape}"
+        )
     n_skus, n_cand = problem.stock.shape
     errors: list[str] = []
     if len(problem.line_sku) != len(problem.quantity):

@@ -79,11 +79,15 @@ def _build(problem: RoutingProblem, candidates: list[int], scale: float) -> _Mod
             if ub > 0:
                 x[j, l] = model.NewIntVar(0, ub, f"x_{j}_{l}")
     used = {l: model.NewBoolVar(f"use_{l}") for l in candidates}
+    ships: dict[int, list[cp_model.IntVar]] = {l: [] for l in candidates}
+    for (j, l), var in x.items():
+        # Only a used candidate ships (x <= ub * use: the strong facility-location link).
+        model.Add(
+            var <= min(problem.quantity[j], int(problem.stock[problem.line_sku[j], l])) * used[l]
+        )
+        ships[l].append(var)
     for l in candidates:
-        ships = [var for (_, cand), var in x.items() if cand == l]
-        # A used candidate is one Fulfillment Order: it ships >= 1 unit, and only it ships.
-        model.Add(sum(ships) >= 1).OnlyEnforceIf(used[l])
-        model.Add(sum(ships) == 0).OnlyEnforceIf(used[l].Not())
+        model.Add(used[l] <= sum(ships[l]))  # a used candidate (one FO) ships >= 1 unit
     for sku in set(problem.line_sku):
         lines = [j for j, s in enumerate(problem.line_sku) if s == sku]
         for l in candidates:
@@ -98,7 +102,7 @@ def _build(problem: RoutingProblem, candidates: list[int], scale: float) -> _Mod
             picks = []
             for var in mine:
                 pick = model.NewBoolVar("")
-                model.Add(var == 0).OnlyEnforceIf(pick.Not())
+                model.Add(var <= problem.quantity[j] * pick)
                 picks.append(pick)
             model.Add(sum(picks) <= 1)
         elif not problem.ship_complete:  # never more than ordered

@@ -17,7 +17,6 @@ import numpy as np
 import numpy.typing as npt
 
 from engine.answer import (
-    ExcludedCandidate,
     Explanation,
     FulfillmentOrderOut,
     LineOut,
@@ -30,13 +29,14 @@ from engine.candidates import (
     PICKUP_LOCATION,
     Candidates,
     buffers,
+    network_view,
     pickup_candidates,
     policy_view,
     ship_candidates,
     sku_rows,
 )
 from engine.delivery import resolve_method
-from engine.geo import haversine_km_many
+from engine.geo import distances_km
 from engine.input_errors import PreviewInputError, UnknownLocation
 from engine.network import DeliveryMethod, Network
 from engine.order import Order
@@ -241,7 +241,7 @@ def _fulfillment_orders(
 
 def _line(order: Order, index: int, quantity: int) -> LineOut:
     line = order.lines[index]
-    return LineOut(line_id=line.id, sku=line.sku, quantity=quantity)
+    return {"line_id": line.id, "sku": line.sku, "quantity": quantity}
 
 
 def _pickup_alternatives(
@@ -260,13 +260,12 @@ def _pickup_alternatives(
     fills[store] = False
     idx = np.flatnonzero(fills)
     here = network.locations[store]
-    dist = haversine_km_many(arrays.lat_rad[idx], arrays.lon_rad[idx], here.lat, here.lon)
+    dist = distances_km(network_view(network).xyz[:, idx], here.lat, here.lon)
+    ids = network.location_ids
     nearest = np.lexsort((idx, dist))[:MAX_PICKUP_ALTERNATIVES]
     return [
-        PickupAlternative(
-            location_id=network.locations[int(idx[k])].id, distance_km=round(float(dist[k]), 6)
-        )
-        for k in nearest
+        {"location_id": ids[i], "distance_km": round(d, 6)}
+        for i, d in zip(idx[nearest].tolist(), dist[nearest].tolist(), strict=True)
     ]
 
 
@@ -291,7 +290,7 @@ def _explanation(
     ids = network.location_ids
     return Explanation(
         candidates=[
-            ExcludedCandidate(location_id=ids[i], excluded_by=FENCES[f - 1])
+            {"location_id": ids[i], "excluded_by": FENCES[f - 1]}
             for i, f in zip(excluded.tolist(), code[excluded].tolist(), strict=True)
         ],
         excluded_counts={FENCES[f - 1]: int(n) for f, n in enumerate(counts.tolist()) if f and n},

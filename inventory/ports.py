@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from inventory.model import (
+    DEFAULT_TTL_SECONDS,
     Availability,
     InventoryRecord,
     Reservation,
@@ -47,7 +48,10 @@ class Inventory(Protocol):
         ...
 
     def reserve(
-        self, reservation_id: str, lines: Sequence[ReservationLine], ttl_seconds: int
+        self,
+        reservation_id: str,
+        lines: Sequence[ReservationLine],
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
     ) -> Reservation:
         """All-or-nothing: reserve every line or raise ``InsufficientStock`` and reserve
         nothing. A retry with the same id and lines returns the existing reservation; the

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
 from redis.crc import key_slot
+from redis.retry import Retry
 
 import inventory.redis_store as redis_store
 from inventory.errors import InventoryUnavailable
@@ -79,7 +81,8 @@ def test_closed_reservations_are_kept_for_the_retention_period_only(
 
 
 def test_unreachable_redis_raises_inventory_unavailable() -> None:
-    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5)
+    no_retry = Retry(NoBackoff(), retries=0)
+    client = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, retry=no_retry)
     inventory = RedisInventory(client, prefix="omniroute-test:unreachable")
     with pytest.raises(InventoryUnavailable):
         inventory.atf_matrix(["SKU-1"], ["DC01"])

@@ -45,7 +45,9 @@ def _large_problem(n_lines: int, n_cand: int, seed: int) -> RoutingProblem:
 
 def test_problem_without_candidates_is_unroutable() -> None:
     empty = np.zeros(0)
-    result = solve(_problem(stock=np.zeros((2, 0), dtype=np.int64), fixed_cost=empty, unit_cost=empty))
+    result = solve(
+        _problem(stock=np.zeros((2, 0), dtype=np.int64), fixed_cost=empty, unit_cost=empty)
+    )
     assert result.routes == ()
     assert result.solver == "none"
 
@@ -121,8 +123,13 @@ def test_malformed_problem_is_rejected(changes: dict[str, object]) -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"time_limit_s": 0.0}, {"workers": 0}, {"max_dp_pairs": 0}, {"cost_scale": 0.5},
-     {"force_solver": "greedy"}],
+    [
+        {"time_limit_s": 0.0},
+        {"workers": 0},
+        {"max_dp_pairs": 0},
+        {"cost_scale": 0.5},
+        {"force_solver": "greedy"},
+    ],
 )
 def test_out_of_range_params_are_rejected(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidParamsError):

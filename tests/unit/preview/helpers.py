@@ -106,7 +106,7 @@ def run(
 
 
 def excluded(answer: PreviewAnswer) -> dict[str, str]:
-    return {c.location_id: c.excluded_by for c in answer.explanation.candidates}
+    return {c["location_id"]: c["excluded_by"] for c in answer.explanation.candidates}
 
 
 def used_locations(answer: PreviewAnswer, rank: int = 1) -> set[str]:
@@ -114,7 +114,7 @@ def used_locations(answer: PreviewAnswer, rank: int = 1) -> set[str]:
 
 
 def units(fo: FulfillmentOrderOut) -> int:
-    return sum(line.quantity for line in fo.lines)
+    return sum(line["quantity"] for line in fo.lines)
 
 
 def recomputed_distance(net: Network, order: Order, location_id: str) -> float:
@@ -138,5 +138,5 @@ def recomputed_cost(
         total += loc.shipment_cost + cost.per_km * distance
         total += units(fo) * (loc.handling_cost_per_unit + cost.priority_weight * loc.priority)
     total += cost.split_penalty * max(0, len(route.fulfillment_orders) - 1)
-    total += cost.unfilled_unit_penalty * sum(line.quantity for line in route.unfilled)
+    total += cost.unfilled_unit_penalty * sum(line["quantity"] for line in route.unfilled)
     return total

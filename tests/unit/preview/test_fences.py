@@ -103,7 +103,7 @@ def test_full_explain_lists_every_excluded_location_in_network_order() -> None:
     policy = ship_policy(sources={"location_types": ["warehouse"]})
     stock = FakeStock().set("NEAR", "S", 3)
     answer = run(ship_order([("S", 1)]), NET, rules(policy), stock, explain="full")
-    assert [c.location_id for c in answer.explanation.candidates] == ["STORE", "PICKONLY"]
+    assert [c["location_id"] for c in answer.explanation.candidates] == ["STORE", "PICKONLY"]
 
 
 def test_buffered_out_stock_does_not_make_an_excluded_location_relevant() -> None:

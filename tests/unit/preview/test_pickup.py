@@ -61,7 +61,7 @@ def test_a_pickup_at_a_location_without_pickup_is_unroutable_with_the_fence_name
     assert answer.status == "unroutable"
     assert answer.reason == "no eligible location"
     assert excluded(answer) == {"NOPICK": "capability"}
-    assert [a.location_id for a in answer.pickup_alternatives] == ["ST2"]
+    assert [a["location_id"] for a in answer.pickup_alternatives] == ["ST2"]
 
 
 def test_a_store_short_of_stock_gets_the_nearest_stores_that_fill_the_whole_order() -> None:
@@ -75,11 +75,11 @@ def test_a_store_short_of_stock_gets_the_nearest_stores_that_fill_the_whole_orde
     assert answer.status == "partial"
     alternatives = answer.pickup_alternatives
     # DC (a pickup-capable warehouse, no buffer) is nearest; SHIPONLY cannot serve pickups
-    assert [a.location_id for a in alternatives] == ["DC", "ST4", "ST1"]
+    assert [a["location_id"] for a in alternatives] == ["DC", "ST4", "ST1"]
     home = NET.locations[NET.index["HOME"]]
     for alt in alternatives:
-        there = NET.locations[NET.index[alt.location_id]]
-        assert alt.distance_km == pytest.approx(
+        there = NET.locations[NET.index[alt["location_id"]]]
+        assert alt["distance_km"] == pytest.approx(
             haversine_km(home.lat, home.lon, there.lat, there.lon), abs=1e-6
         )
 
@@ -89,7 +89,7 @@ def test_a_store_with_nothing_is_unroutable_and_offers_alternatives() -> None:
     answer = run(pickup_order([("A", 2)], "HOME"), NET, RULES, stock)
     assert answer.status == "unroutable"
     assert answer.reason == "pickup store cannot fill the order"
-    assert [a.location_id for a in answer.pickup_alternatives] == ["ST3"]
+    assert [a["location_id"] for a in answer.pickup_alternatives] == ["ST3"]
 
 
 def test_a_pickup_never_splits_over_locations() -> None:

@@ -108,9 +108,9 @@ def test_every_route_accounts_for_every_ordered_unit(seed: int) -> None:
             got = dict.fromkeys(ordered, 0)
             for fo in route.fulfillment_orders:
                 for line in fo.lines:
-                    got[line.line_id] += line.quantity
+                    got[line["line_id"]] += line["quantity"]
             for line in route.unfilled:
-                got[line.line_id] += line.quantity
+                got[line["line_id"]] += line["quantity"]
             assert got == ordered
 
 

@@ -29,7 +29,7 @@ def test_reserved_units_and_safety_stock_are_not_usable() -> None:
     answer = run(ship_order([("S", 5)]), NET, rules(ship_policy()), stock)
     assert answer.status == "partial"
     assert filled(answer.routes) == 10 - 4 - 3
-    assert [u.quantity for u in answer.routes[0].unfilled] == [5 - (10 - 4 - 3)]
+    assert [u["quantity"] for u in answer.routes[0].unfilled] == [5 - (10 - 4 - 3)]
 
 
 def test_store_buffer_holds_units_back_at_stores_only() -> None:
@@ -53,7 +53,7 @@ def test_lines_of_the_same_sku_share_its_stock() -> None:
     answer = run(ship_order([("S", 2), ("S", 2)]), one_dc, rules(ship_policy()), stock)
     assert answer.status == "partial"
     assert filled(answer.routes) == 3
-    assert sum(u.quantity for u in answer.routes[0].unfilled) == 1
+    assert sum(u["quantity"] for u in answer.routes[0].unfilled) == 1
 
 
 def test_stock_is_read_once_for_the_distinct_skus_at_every_location() -> None:
@@ -66,7 +66,7 @@ def test_an_unknown_sku_is_left_unfilled_beside_a_known_one() -> None:
     stock = FakeStock().set("DC", "S", 3)
     answer = run(ship_order([("S", 1), ("NOPE", 2)]), NET, rules(ship_policy()), stock)
     assert answer.status == "partial"
-    assert [(u.sku, u.quantity) for u in answer.routes[0].unfilled] == [("NOPE", 2)]
+    assert [(u["sku"], u["quantity"]) for u in answer.routes[0].unfilled] == [("NOPE", 2)]
 
 
 def test_an_order_of_only_unknown_skus_is_unroutable() -> None:

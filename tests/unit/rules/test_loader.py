@@ -241,8 +241,7 @@ def test_error_text_is_one_file_path_message_line_per_issue() -> None:
     with pytest.raises(InvalidRules) as caught:
         parse_rules(text, source="ops/rules.yaml")
     assert str(caught.value) == (
-        "ops/rules.yaml: policies[0].split.max_locations: "
-        "expected an integer >= 1, got 0 (line 4)"
+        "ops/rules.yaml: policies[0].split.max_locations: expected an integer >= 1, got 0 (line 4)"
     )
 
 

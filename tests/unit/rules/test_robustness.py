@@ -22,7 +22,9 @@ SCALARS = st.one_of(
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -53,7 +55,9 @@ def loads_or_reports(text: str | bytes) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(path=st.sampled_from(ALL_PATHS), value=VALUES)
-def test_any_value_at_any_field_loads_or_is_reported(path: tuple[int | str, ...], value: Any) -> None:
+def test_any_value_at_any_field_loads_or_is_reported(
+    path: tuple[int | str, ...], value: Any
+) -> None:
     document = with_value(full_rules(), path, value)
     loads_or_reports(as_yaml(document))
     loads_or_reports(json.dumps(document))
