@@ -83,18 +83,34 @@ def main() -> None:
             wait_healthy(url)
             subprocess.run(  # warm-up
                 ["taskset", "-c", "1", "wrk", "-t1", "-c2", "-d2s", "-s", str(script), url],
-                capture_output=True, check=True,
+                capture_output=True,
+                check=True,
             )
             done = subprocess.run(
-                ["taskset", "-c", "1", "wrk", "-t1", f"-c{args.connections}",
-                 f"-d{args.seconds}s", "--latency", "-s", str(script), url],
-                capture_output=True, text=True, check=True,
+                [
+                    "taskset",
+                    "-c",
+                    "1",
+                    "wrk",
+                    "-t1",
+                    f"-c{args.connections}",
+                    f"-d{args.seconds}s",
+                    "--latency",
+                    "-s",
+                    str(script),
+                    url,
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
             )
             print(done.stdout)
             rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
             p99 = re.search(r"99%\s+([\d.]+\w+)", done.stdout)
-            print(f"requests/s={rate.group(1) if rate else '?'} p99={p99.group(1) if p99 else '?'}"
-                  f" server_rss_mb={rss_mb(server.pid):.0f}")
+            print(
+                f"requests/s={rate.group(1) if rate else '?'} p99={p99.group(1) if p99 else '?'}"
+                f" server_rss_mb={rss_mb(server.pid):.0f}"
+            )
         finally:
             server.terminate()
             server.wait(timeout=10)

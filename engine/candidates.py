@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
+from engine.answer import Fence
 from engine.delivery import Estimates, LocationSchedules, estimate
 from engine.geo import distances_km, unit_vectors
 from engine.network import DeliveryMethod, Network
@@ -35,7 +36,7 @@ FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.int8]
 
 ELIGIBLE = 0
-FENCES = (
+FENCES: tuple[Fence, ...] = (
     "capability",
     "location_type",
     "location_group",
@@ -88,6 +89,7 @@ class PolicyView:
     shipment_cost: FloatArray
     unit_cost: FloatArray
     buffer: IntArray  # per network location (all of them: the explanation needs it)
+    idx_buffer: IntArray  # buffer[idx]
 
 
 _networks: IdentityCache[NetworkView] = IdentityCache(8)
@@ -150,13 +152,15 @@ def _build_policy_view(network: Network, policy: Policy) -> PolicyView:
         code[~passes] = fence
     idx = np.flatnonzero(code == ELIGIBLE).astype(np.int64)
     weight = policy.cost.priority_weight
+    buffer = buffers(network, policy)
     return PolicyView(
         static_code=code,
         idx=idx,
         xyz=np.ascontiguousarray(network_view(network).xyz[:, idx]),
         shipment_cost=arrays.shipment_cost[idx],
         unit_cost=arrays.handling_cost_per_unit[idx] + weight * arrays.priority[idx],
-        buffer=buffers(network, policy),
+        buffer=buffer,
+        idx_buffer=buffer[idx],
     )
 
 
@@ -202,37 +206,43 @@ def ship_candidates(
     assert delivery.method == "ship"
     code = view.static_code.copy()
     dist = distances_km(view.xyz, delivery.lat, delivery.lon)
-    keep = np.arange(view.idx.shape[0])
+    keep: IntArray | None = None  # positions in view.idx still in; None = all (no gathers)
     max_km = policy.sources.max_distance_km
     if max_km is not None:
         near = dist <= max_km
-        code[view.idx[~near]] = MAX_DISTANCE
-        keep = keep[near]
+        if not near.all():
+            code[view.idx[~near]] = MAX_DISTANCE
+            keep = np.flatnonzero(near)
     estimates = None
     if method is not None:
-        locations = view.idx[keep]
+        locations = _pick(view.idx, keep)
         schedules = network_view(network).schedules
-        estimates = estimate(schedules, method, locations, dist[keep], now)
+        estimates = estimate(schedules, method, locations, _pick(dist, keep), now)
         max_days = policy.sources.max_delivery_days
         if max_days is not None:
             in_time = estimates.reachable & (estimates.delivery_days <= max_days)
             code[locations[~in_time]] = MAX_DAYS
-            keep = keep[in_time]
             estimates = _subset(estimates, in_time)
+            keep = np.flatnonzero(in_time) if keep is None else keep[in_time]
+    dist = _pick(dist, keep)
     return _stocked(
         policy,
         code,
-        view.idx[keep],
-        dist[keep],
-        view.shipment_cost[keep] + policy.cost.per_km * dist[keep],
-        view.unit_cost[keep],
-        view.buffer,
+        _pick(view.idx, keep),
+        dist,
+        _pick(view.shipment_cost, keep) + policy.cost.per_km * dist,
+        _pick(view.unit_cost, keep),
+        _pick(view.idx_buffer, keep),
         atf,
         line_sku,
         order,
         estimates,
         max_routes,
     )
+
+
+def _pick(values: npt.NDArray[Any], keep: IntArray | None) -> npt.NDArray[Any]:
+    return values if keep is None else values.take(keep, axis=-1)
 
 
 def pickup_candidates(
@@ -269,7 +279,7 @@ def pickup_candidates(
         dist,
         arrays.shipment_cost[locations].copy(),
         unit,
-        buffers(network, policy),
+        buffers(network, policy)[locations],
         atf,
         line_sku,
         order,
@@ -295,14 +305,14 @@ def _stocked(
     """Usable stock at the eligible ``locations``; drop the ones holding nothing; build the
     problem."""
     usable = atf.take(locations, axis=1)
-    usable -= buffer.take(locations)
+    usable -= buffer  # buffer is aligned with locations
     np.maximum(usable, 0, out=usable)
-    stocked: npt.NDArray[np.bool_] = np.asarray(usable.any(axis=0), dtype=np.bool_)
     eligible = int(locations.shape[0])
-    if not stocked.all():
-        usable = usable[:, stocked]
-        locations, dist = locations[stocked], dist[stocked]
-        fixed_cost, unit_cost = fixed_cost[stocked], unit_cost[stocked]
+    stocked = np.flatnonzero(usable.any(axis=0))
+    if stocked.shape[0] < eligible:
+        usable = usable.take(stocked, axis=1)
+        locations, dist = locations.take(stocked), dist.take(stocked)
+        fixed_cost, unit_cost = fixed_cost.take(stocked), unit_cost.take(stocked)
         if estimates is not None:
             estimates = _subset(estimates, stocked)
     problem = None
@@ -325,7 +335,7 @@ def _stocked(
     return Candidates(code, eligible, locations, dist, estimates, problem)
 
 
-def _subset(estimates: Estimates, mask: npt.NDArray[np.bool_]) -> Estimates:
+def _subset(estimates: Estimates, mask: npt.NDArray[np.bool_] | IntArray) -> Estimates:
     return Estimates(
         estimates.ship_date[mask],
         estimates.estimated_delivery_date[mask],

@@ -15,7 +15,7 @@ from engine.problem import FulfillmentPlan, Route, RoutingProblem
 
 
 def validate_problem(problem: RoutingProblem) -> None:
-    """Raise :class:`InvalidProblemError` when the problem's arrays or numbers break its contract."""
+    """Raise :class:`InvalidProblemError` if the problem's arrays or numbers break its contract."""
     if problem.stock.ndim != 2:
         raise InvalidProblemError(
             f"stock must be 2-D (skus, candidates), not {problem.stock.shape}"
@@ -75,7 +75,9 @@ def check_route(problem: RoutingProblem, route: Route) -> list[str]:
             errors.append(f"line {line}: {filled[line]} units filled, only {qty} ordered")
         if not problem.line_split and len(sources[line]) > 1:
             errors.append(f"line {line} is split over {sorted(sources[line])} without line_split")
-    expected = tuple((j, q - f) for j, (q, f) in enumerate(zip(problem.quantity, filled)) if q > f)
+    expected = tuple(
+        (j, q - f) for j, (q, f) in enumerate(zip(problem.quantity, filled, strict=True)) if q > f
+    )
     if route.unfilled != expected:
         errors.append(f"unfilled is {route.unfilled}, the plans leave {expected}")
     if problem.ship_complete and expected:

@@ -38,10 +38,8 @@ class Tables:
     pair_rest: IntArray  # for every (state c, block b <= c, b > 0), sorted by c: c - b
     pair_block: IntArray
     starts: IntArray  # first pair of each state 1..S-1 (for np.minimum.reduceat)
-    level_group: IntArray  # one column per (SKU group, t): "stock of group >= t"
-    level_t: IntArray
-    m_fill: FloatArray  # (states, levels): [demand of group >= t]; m_fill @ levels = max fill
-    m_lines: FloatArray  # (states, levels): [lines of group >= t]; feasibility without split
+    group_demand: IntArray  # (groups, states, 1): units of each SKU group the state asks for
+    group_lines: IntArray  # (groups, states, 1): lines of each SKU group in the state
 
 
 @lru_cache(maxsize=512)
@@ -62,9 +60,6 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
     group_of = np.zeros((len(groups), n_groups), dtype=np.int64)
     group_of[np.arange(len(groups)), groups] = 1
     demand_g, lines_g = units @ group_of, digits @ group_of
-    top = demand_g.max(axis=0)
-    level_group = np.repeat(np.arange(n_groups), top)
-    level_t = np.concatenate([np.arange(1, t + 1) for t in top]).astype(np.int64)
     return Tables(
         digits=digits,
         demand=units.sum(axis=1).astype(np.float64),
@@ -72,10 +67,8 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
         pair_rest=rest_all[pair_state, pair_block],
         pair_block=pair_block,
         starts=starts,
-        level_group=level_group,
-        level_t=level_t,
-        m_fill=(demand_g[:, level_group] >= level_t).astype(np.float64),
-        m_lines=(lines_g[:, level_group] >= level_t).astype(np.float64),
+        group_demand=np.ascontiguousarray(demand_g.T[:, :, None]),
+        group_lines=np.ascontiguousarray(lines_g.T[:, :, None]),
     )
 
 
@@ -87,13 +80,15 @@ def pair_count(caps: tuple[int, ...]) -> int:
 def block_costs(problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> FloatArray:
     """``B[state, candidate]``: the block's cost at the candidate (inf where it does not fit).
 
-    ``min(demand, stock)`` per SKU is a sum over levels t of ``[demand >= t][stock >= t]``, so
-    the fill of every block at every candidate is one small matrix product.
+    One broadcast per SKU group (a handful): no matrix product, because BLAS threads make
+    small products slow and erratic on a busy 2-core machine.
     """
-    levels = (problem.stock[group_rows[tab.level_group], :] >= tab.level_t[:, None]).astype(
-        np.float64
-    )
-    fill = tab.m_fill @ levels
+    stock = problem.stock[group_rows][:, None, :]  # (groups, 1, candidates)
+    fill = np.minimum(tab.group_demand[0], stock[0])
+    lines_fit = tab.group_lines[0] <= stock[0]
+    for g in range(1, stock.shape[0]):
+        fill += np.minimum(tab.group_demand[g], stock[g])
+        lines_fit &= tab.group_lines[g] <= stock[g]
     demand = tab.demand[:, None]
     base = (problem.fixed_cost + problem.split_penalty)[None, :]
     unit = problem.unit_cost[None, :]
@@ -101,14 +96,13 @@ def block_costs(problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> F
         # Split blocks ship exactly their units; ship-complete blocks must fill all of them.
         return np.where(fill == demand, base + unit * demand, np.inf)
     penalty = problem.unfilled_unit_penalty
-    fits = (tab.m_lines @ levels) == tab.size[:, None]
     # Fill as much as the stock allows when a unit is cheaper shipped than left unfilled.
     shipped = np.where(unit <= penalty, fill, tab.size[:, None])
-    return np.where(fits, base + penalty * demand + (unit - penalty) * shipped, np.inf)
+    return np.where(lines_fit, base + penalty * demand + (unit - penalty) * shipped, np.inf)
 
 
 def relaxed_dp(tab: Tables, best: FloatArray, k_max: int) -> FloatArray:
-    """``g[k, c]``: least cost placing exactly state ``c`` with ``k`` blocks (``best`` per block)."""
+    """``g[k, c]``: least cost of placing exactly state ``c`` with ``k`` blocks (relaxed)."""
     g = np.full((k_max + 1, tab.digits.shape[0]), np.inf)
     g[0, 0] = 0.0
     for k in range(1, k_max + 1):
@@ -151,10 +145,10 @@ def location_dp(
         history.append(nxt)
         g = nxt
     total = g + final
-    k, state = np.unravel_index(int(np.argmin(total)), total.shape)
+    k_np, state_np = np.unravel_index(int(np.argmin(total)), total.shape)
+    k, state = int(k_np), int(state_np)
     value = float(total[k, state])
     blocks: list[Block] = []
-    k, state = int(k), int(state)
     for col in range(costs.shape[1], 0, -1):
         if k == 0 or history[col - 1][k, state] == history[col][k, state]:
             continue

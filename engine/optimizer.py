@@ -12,6 +12,7 @@ found (its exact assignment of quantities). Solver objects never leave this modu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import perf_counter
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -19,12 +20,13 @@ from ortools.sat.python import cp_model
 from engine.costing import build_route
 from engine.errors import SolverError
 from engine.params import SolveParams
-from engine.problem import Route, RoutingProblem
+from engine.problem import IntArray, Route, RoutingProblem
 
 
 @dataclass
 class CpsatOutcome:
-    """Routes best first; ``proven`` when every solve ended OPTIMAL or INFEASIBLE."""
+    """Routes best first; ``proven`` when the first solve ended OPTIMAL or INFEASIBLE (route 1
+    is optimal, or no route exists)."""
 
     routes: list[Route]
     proven: bool
@@ -35,6 +37,8 @@ class CpsatOutcome:
 class _Model:
     model: cp_model.CpModel
     x: dict[tuple[int, int], cp_model.IntVar]  # (line, candidate) -> units shipped
+    used: dict[int, cp_model.IntVar]  # candidate -> it is one Fulfillment Order
+    picks: dict[tuple[int, int], cp_model.IntVar]  # without line_split: x[j, c] may be > 0
 
 
 def solve_cpsat(problem: RoutingProblem, params: SolveParams) -> CpsatOutcome:
@@ -43,27 +47,36 @@ def solve_cpsat(problem: RoutingProblem, params: SolveParams) -> CpsatOutcome:
     # A candidate with no usable stock of any SKU of the order can never ship.
     usable = np.flatnonzero(problem.stock[rows].sum(axis=0) > 0) if rows.size else rows
     built = _build(problem, [int(c) for c in usable], params.cost_scale)
+    hint = _hint_single_location(problem, built, usable)
     routes: list[Route] = []
-    proven = True
-    for _ in range(problem.max_routes):
+    proven = False
+    deadline = perf_counter() + params.time_limit_s  # one budget for all the k solves
+    for rank in range(problem.max_routes):
+        remaining = deadline - perf_counter()
+        if remaining <= 0:
+            break
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = params.time_limit_s
+        solver.parameters.max_time_in_seconds = remaining
         solver.parameters.num_workers = params.workers
         solver.parameters.random_seed = params.seed
         # With 1-2 workers the default LP level leaves the x <= ub * use links out of the LP.
         solver.parameters.linearization_level = 2
-        status = solver.Solve(built.model)
+        status = solver.solve(built.model)
         if status == cp_model.MODEL_INVALID:
-            raise SolverError(f"CP-SAT rejected the model: {built.model.Validate()}")
+            raise SolverError(f"CP-SAT rejected the model: {built.model.validate()}")
+        if rank == 0:
+            proven = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            proven = proven and status == cp_model.INFEASIBLE
             break
-        proven = proven and status == cp_model.OPTIMAL
         keys = list(built.x)
-        values = [int(solver.Value(built.x[key])) for key in keys]
-        routes.append(build_route(problem, ((l, j, v) for (j, l), v in zip(keys, values))))
+        values = [int(solver.value(built.x[key])) for key in keys]
+        routes.append(
+            build_route(problem, ((c, j, v) for (j, c), v in zip(keys, values, strict=True)))
+        )
         # No-good cut: the next solve must differ from this route in some quantity.
-        built.model.AddForbiddenAssignments([built.x[key] for key in keys], [values])
+        built.model.add_forbidden_assignments([built.x[key] for key in keys], [values])
+    if not routes and hint and not proven:  # out of time before any solution: use the hint
+        routes.append(build_route(problem, hint))
     routes.sort(key=lambda r: r.cost)  # only reorders when a solve was not proven optimal
     return CpsatOutcome(routes, proven, len(usable))
 
@@ -71,48 +84,83 @@ def solve_cpsat(problem: RoutingProblem, params: SolveParams) -> CpsatOutcome:
 def _build(problem: RoutingProblem, candidates: list[int], scale: float) -> _Model:
     model = cp_model.CpModel()
     penalty = problem.unfilled_unit_penalty
-    # Variables: units of line j from candidate l, only where l stocks the line's SKU.
+    # Variables: units of line j from candidate c, only where c stocks the line's SKU.
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for j, (sku, qty) in enumerate(zip(problem.line_sku, problem.quantity, strict=True)):
-        for l in candidates:
-            ub = min(qty, int(problem.stock[sku, l]))
+        for c in candidates:
+            ub = min(qty, int(problem.stock[sku, c]))
             if ub > 0:
-                x[j, l] = model.NewIntVar(0, ub, f"x_{j}_{l}")
-    used = {l: model.NewBoolVar(f"use_{l}") for l in candidates}
-    ships: dict[int, list[cp_model.IntVar]] = {l: [] for l in candidates}
-    for (j, l), var in x.items():
+                x[j, c] = model.new_int_var(0, ub, f"x_{j}_{c}")
+    used = {c: model.new_bool_var(f"use_{c}") for c in candidates}
+    ships: dict[int, list[cp_model.IntVar]] = {c: [] for c in candidates}
+    for (j, c), var in x.items():
         # Only a used candidate ships (x <= ub * use: the strong facility-location link).
-        model.Add(
-            var <= min(problem.quantity[j], int(problem.stock[problem.line_sku[j], l])) * used[l]
+        model.add(
+            var <= min(problem.quantity[j], int(problem.stock[problem.line_sku[j], c])) * used[c]
         )
-        ships[l].append(var)
-    for l in candidates:
-        model.Add(used[l] <= sum(ships[l]))  # a used candidate (one FO) ships >= 1 unit
+        ships[c].append(var)
+    for c in candidates:
+        model.add(used[c] <= sum(ships[c]))  # a used candidate (one FO) ships >= 1 unit
     for sku in set(problem.line_sku):
         lines = [j for j, s in enumerate(problem.line_sku) if s == sku]
-        for l in candidates:
-            share = [x[j, l] for j in lines if (j, l) in x]
+        for c in candidates:
+            share = [x[j, c] for j in lines if (j, c) in x]
             if len(share) > 1:  # lines of one SKU share its stock (a single line has ub)
-                model.Add(sum(share) <= int(problem.stock[sku, l]))
+                model.add(sum(share) <= int(problem.stock[sku, c]))
+    picks: dict[tuple[int, int], cp_model.IntVar] = {}
     for j, qty in enumerate(problem.quantity):
         mine = [var for (line, _), var in x.items() if line == j]
         if problem.ship_complete:  # every unit filled
-            model.Add(sum(mine) == qty)
+            model.add(sum(mine) == qty)
         if not problem.line_split:  # each line from at most one candidate
-            picks = []
-            for var in mine:
-                pick = model.NewBoolVar("")
-                model.Add(var <= problem.quantity[j] * pick)
-                picks.append(pick)
-            model.Add(sum(picks) <= 1)
+            for (line, c), var in x.items():
+                if line == j:
+                    picks[j, c] = model.new_bool_var(f"pick_{j}_{c}")
+                    model.add(var <= problem.quantity[j] * picks[j, c])
+            model.add(sum(v for (line, _), v in picks.items() if line == j) <= 1)
         elif not problem.ship_complete:  # never more than ordered
-            model.Add(sum(mine) <= qty)
-    model.Add(sum(used.values()) <= problem.max_locations)  # at most max_locations FOs
-    model.Add(sum(x.values()) >= 1)  # a route ships at least one unit
+            model.add(sum(mine) <= qty)
+    model.add(sum(used.values()) <= problem.max_locations)  # at most max_locations FOs
+    model.add(sum(x.values()) >= 1)  # a route ships at least one unit
     # Objective: cost minus the constant (penalty * all units - split_penalty), scaled.
     fo_cost = problem.fixed_cost + problem.split_penalty
-    model.Minimize(
-        sum(round(scale * float(fo_cost[l])) * used[l] for l in candidates)
-        + sum(round(scale * (float(problem.unit_cost[l]) - penalty)) * v for (_, l), v in x.items())
+    model.minimize(
+        sum(round(scale * float(fo_cost[c])) * used[c] for c in candidates)
+        + sum(round(scale * (float(problem.unit_cost[c]) - penalty)) * v for (_, c), v in x.items())
     )
-    return _Model(model, x)
+    return _Model(model, x, used, picks)
+
+
+def _hint_single_location(
+    problem: RoutingProblem, built: _Model, usable: IntArray
+) -> list[tuple[int, int, int]]:
+    """Hint the best one-location route (a complete assignment) so that a large model that
+    hits its time limit still has a route to return."""
+    if usable.size == 0:
+        return []
+    rows = list(problem.line_sku)
+    demand = np.zeros(problem.stock.shape[0], dtype=np.int64)
+    np.add.at(demand, rows, problem.quantity)
+    units = np.minimum(problem.stock[:, usable], demand[:, None]).sum(axis=0)
+    total = int(demand.sum())
+    cost = (
+        problem.fixed_cost[usable]
+        + problem.unit_cost[usable] * units
+        + problem.unfilled_unit_penalty * (total - units)
+    )
+    cost[(units == 0) | (problem.ship_complete & (units < total))] = np.inf
+    if not np.isfinite(cost.min()):
+        return []
+    best = int(usable[int(np.argmin(cost))])
+    left = problem.stock[:, best].copy()
+    shipments: list[tuple[int, int, int]] = []
+    for (j, c), var in built.x.items():
+        take = min(problem.quantity[j], int(left[problem.line_sku[j]])) if c == best else 0
+        left[problem.line_sku[j]] -= take
+        shipments.append((c, j, take))
+        built.model.add_hint(var, take)
+        if (j, c) in built.picks:
+            built.model.add_hint(built.picks[j, c], take > 0)
+    for c, var in built.used.items():
+        built.model.add_hint(var, c == best)
+    return shipments

@@ -15,7 +15,9 @@ class SolveParams:
     """How to solve one routing problem.
 
     Attributes:
-        time_limit_s: wall-time limit of each CP-SAT solve (one per returned route).
+        time_limit_s: wall-time budget of the CP-SAT path, shared by its k solves (one per
+            returned route). When it runs out, the best routes found so far are returned and
+            ``stats["optimal"]`` is 0 unless route 1 was proven optimal.
         seed: CP-SAT random seed (with one worker the search is then reproducible).
         workers: CP-SAT search workers; 1 keeps answers deterministic.
         max_dp_pairs: the DP runs only when its (state, block) pair count is at most this;
@@ -28,7 +30,7 @@ class SolveParams:
             raises :class:`InvalidParamsError`.
     """
 
-    time_limit_s: float = 10.0
+    time_limit_s: float = 5.0
     seed: int = 0
     workers: int = 1
     max_dp_pairs: int = 3**9

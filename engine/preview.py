@@ -23,6 +23,7 @@ from engine.answer import (
     PickupAlternative,
     PreviewAnswer,
     RouteOut,
+    Status,
 )
 from engine.candidates import (
     FENCES,
@@ -41,7 +42,7 @@ from engine.input_errors import PreviewInputError, UnknownLocation
 from engine.network import DeliveryMethod, Network
 from engine.order import Order
 from engine.params import SolveParams
-from engine.problem import Route, RoutingResult
+from engine.problem import FulfillmentPlan, RoutingResult
 from engine.solve import solve
 from rules.schema import Policy, Rules
 
@@ -172,7 +173,7 @@ def _answer(
     result = None if cands.problem is None else solve(cands.problem, ctx.params)
     routes = [] if result is None else _routes(order, cands, result, network)
     complete = bool(routes) and not routes[0].unfilled
-    status = "routable" if complete else ("partial" if routes else "unroutable")
+    status: Status = "routable" if complete else ("partial" if routes else "unroutable")
     alternatives: list[PickupAlternative] = []
     if store >= 0 and not complete:
         alternatives = _pickup_alternatives(order, policy, network, store, atf, line_sku)
@@ -201,42 +202,44 @@ def _reason(cands: Candidates, pickup: bool) -> str:
 def _routes(
     order: Order, cands: Candidates, result: RoutingResult, network: Network
 ) -> list[RouteOut]:
-    return [
-        RouteOut(
-            rank=rank,
-            cost=round(route.cost, 6),
-            fulfillment_orders=_fulfillment_orders(order, cands, route, network),
-            unfilled=[_line(order, j, units) for j, units in route.unfilled],
-        )
-        for rank, route in enumerate(result.routes, start=1)
-    ]
-
-
-def _fulfillment_orders(
-    order: Order, cands: Candidates, route: Route, network: Network
-) -> list[FulfillmentOrderOut]:
-    kind = order.delivery.method
-    estimates = cands.estimates
-    out = []
-    for plan in route.plans:
-        c = plan.location
-        location = network.locations[int(cands.locations[c])]
-        ship = deliver = None
-        if estimates is not None:
-            ship = str(estimates.ship_date[c])
-            deliver = str(estimates.estimated_delivery_date[c]) if estimates.reachable[c] else None
-        out.append(
-            FulfillmentOrderOut(
-                location_id=location.id,
-                location_type=location.type,
-                fulfillment_type=kind,
-                distance_km=round(float(cands.distance_km[c]), 6),
-                lines=[_line(order, j, qty) for j, qty in plan.lines],
-                ship_date=ship,
-                estimated_delivery_date=deliver,
+    # the k best routes often share Fulfillment Orders: build each distinct one once
+    built: dict[FulfillmentPlan, FulfillmentOrderOut] = {}
+    routes = []
+    for rank, route in enumerate(result.routes, start=1):
+        fos = []
+        for plan in route.plans:
+            fo = built.get(plan)
+            if fo is None:
+                fo = built[plan] = _fulfillment_order(order, cands, plan, network)
+            fos.append(fo)
+        unfilled = [_line(order, j, units) for j, units in route.unfilled]
+        routes.append(
+            RouteOut(
+                rank=rank, cost=round(route.cost, 6), fulfillment_orders=fos, unfilled=unfilled
             )
         )
-    return out
+    return routes
+
+
+def _fulfillment_order(
+    order: Order, cands: Candidates, plan: FulfillmentPlan, network: Network
+) -> FulfillmentOrderOut:
+    c = plan.location
+    location = network.locations[int(cands.locations[c])]
+    estimates = cands.estimates
+    ship = deliver = None
+    if estimates is not None:
+        ship = str(estimates.ship_date[c])
+        deliver = str(estimates.estimated_delivery_date[c]) if estimates.reachable[c] else None
+    return FulfillmentOrderOut(
+        location_id=location.id,
+        location_type=location.type,
+        fulfillment_type=order.delivery.method,
+        distance_km=round(float(cands.distance_km[c]), 6),
+        lines=[_line(order, j, qty) for j, qty in plan.lines],
+        ship_date=ship,
+        estimated_delivery_date=deliver,
+    )
 
 
 def _line(order: Order, index: int, quantity: int) -> LineOut:
@@ -288,7 +291,7 @@ def _explanation(
             buffer = policy_view(network, policy).buffer[excluded]
             excluded = excluded[(atf[:, excluded] > buffer).any(axis=0)]
     ids = network.location_ids
-    return Explanation(
+    return Explanation.model_construct(
         candidates=[
             {"location_id": ids[i], "excluded_by": FENCES[f - 1]}
             for i, f in zip(excluded.tolist(), code[excluded].tolist(), strict=True)

@@ -89,8 +89,9 @@ def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool
         if not np.isfinite(value):  # the relaxation's route was the only kind, and it clashes
             return [], True
     optimum = _route(problem, shape, tab, blocks)
-    alternatives = _alternatives(problem, shape, tab, (g, best, arg, total, costs), blocks)
-    return _rank(problem, optimum, alternatives), conflict
+    arrays = (g, best, arg, total, costs, final)
+    others = _alternatives(tab, arrays, blocks, problem.max_routes - 1)
+    return _rank(problem, optimum, [_route(problem, shape, tab, b) for b in others]), conflict
 
 
 def _final(problem: RoutingProblem, tab: dp.Tables, k_max: int) -> FloatArray:
@@ -118,33 +119,37 @@ def _resolve_conflict(
 
 
 def _alternatives(
-    problem: RoutingProblem,
-    shape: _Shape,
     tab: dp.Tables,
-    arrays: tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray],
+    arrays: tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray, FloatArray],
     optimum: list[dp.Block],
-) -> list[Route]:
-    """Runner-up routes: the best route of other (block count, placed units) end states, and
-    the optimum with one block moved to one of its next cheapest free candidates."""
-    g, best, arg, total, costs = arrays
-    want = problem.max_routes - 1
-    if want == 0:
-        return []
-    options: list[list[dp.Block]] = []
+    want: int,
+) -> list[list[dp.Block]]:
+    """The ``want`` cheapest runner-ups among: the best route of other (block count, placed
+    units) end states, and the optimum with one block moved to a next cheapest free candidate.
+    Distinct block sets at distinct candidates are distinct routes, so no route is built twice.
+    """
+    g, best, arg, total, costs, final = arrays
+    options: dict[frozenset[dp.Block], float] = {frozenset(optimum): -np.inf}
     flat = total.ravel()
-    for idx in np.argsort(flat, kind="stable")[: 3 * want + 1]:
+    for idx in np.argsort(flat, kind="stable")[: 2 * want + 1]:
         if np.isfinite(flat[idx]):
             k, state = np.unravel_index(int(idx), total.shape)
             blocks = dp.trace_relaxed(tab, g, best, arg, int(k), int(state))
             if len({loc for _, loc in blocks}) == len(blocks):
-                options.append(blocks)
+                options.setdefault(frozenset(blocks), float(flat[idx]))
     used = {loc for _, loc in optimum}
+    covered = sum(block for block, _ in optimum)
+    value = sum(float(costs[block, loc]) for block, loc in optimum) + final[len(optimum), covered]
     rows = np.array([block for block, _ in optimum], dtype=np.int64)
-    tops = dp.top_candidates(costs, rows, len(optimum) + want + 1)
-    for i, top in enumerate(tops):
-        free = [int(loc) for loc in top if int(loc) not in used][:want]
-        options.extend(optimum[:i] + [(optimum[i][0], loc)] + optimum[i + 1 :] for loc in free)
-    return [_route(problem, shape, tab, blocks) for blocks in options]
+    for (block, loc), top in zip(
+        optimum, dp.top_candidates(costs, rows, len(used) + want), strict=True
+    ):
+        rest = [b for b in optimum if b != (block, loc)]
+        for other in [int(c) for c in top if int(c) not in used][:want]:
+            swapped = value - costs[block, loc] + costs[block, other]
+            options.setdefault(frozenset([*rest, (block, other)]), float(swapped))
+    ranked = sorted(options.items(), key=lambda item: (item[1], sorted(item[0])))
+    return [list(blocks) for blocks, _ in ranked[1 : want + 1]]
 
 
 def _rank(problem: RoutingProblem, optimum: Route, others: list[Route]) -> list[Route]:

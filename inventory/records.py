@@ -175,3 +175,9 @@ def check_records(records: Iterable[InventoryRecord]) -> list[InventoryRecord]:
         checked.append(record)
     problems.raise_if_any()
     return checked
+
+
+# Short names used by the CLI, the HTTP app and the bootstrap.
+parse_csv = parse_inventory_csv
+parse_json = records_from_objects  # an already decoded JSON document
+read_records_file = load_inventory_file

@@ -114,8 +114,9 @@ local function settle(key, id)
 end
 """
 
-# KEYS: slots, due, reservation. ARGV: prefix, now, retention, id, expires_at, request json,
-# sweep limit, then location, sku, quantity per canonical line.
+# KEYS: slots, due, reservation. ARGV: prefix, now, retention, id, expires_at, request (the
+# canonical lines as JSON [[location, sku, quantity], ...]), sweep limit. A new reservation
+# answers {'new'}: the caller already knows its lines and expiry, so nothing is sent back.
 RESERVE = (
     PRELUDE
     + r"""
@@ -126,23 +127,21 @@ if existing then
   if existing == request then return {'ok', record(key)} end
   return {'conflict'}
 end
-local lines, short = {}, {}
-for i = 8, #ARGV, 3 do
-  local loc, sku, q = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  local slot, usable = slot_of(loc), 0
+local lines, short = cjson.decode(request), {}
+for _, l in ipairs(lines) do
+  local slot, usable = slot_of(l[1]), 0
   if slot then
-    local oh, rs, ss = read(sku, slot)
+    local oh, rs, ss = read(l[2], slot)
     usable = oh - rs - ss
   end
-  if usable < q then table.insert(short, {loc, sku, q, usable}) end
-  table.insert(lines, {loc, sku, q})
+  if usable < l[3] then table.insert(short, {l[1], l[2], l[3], usable}) end
 end
 if #short > 0 then return {'short', cjson.encode(short)} end
 for _, l in ipairs(lines) do shift(l[1], l[2], l[3], 0) end
 redis.call('HSET', key, 'req', request, 'st', 'active', 'exp', ARGV[5],
            'held', request, 'ful', '[]', 'rel', '[]')
 redis.call('ZADD', DUE, ARGV[5], id)
-return {'ok', record(key)}
+return {'new'}
 """
 )
 
@@ -204,11 +203,12 @@ return {looked, expired}
 )
 
 # KEYS: slots, nslots. ARGV: prefix, now, retention, then location, sku, on hand, safety stock
-# per record. New locations get the next slot; reserved is kept.
+# per record. New locations get the next slot; reserved is kept. A vector that grew is copied
+# once at the end: SETRANGE growth over-allocates (up to 2x), SET allocates the exact length.
 UPSERT = (
     PRELUDE
     + r"""
-local n = 0
+local n, length = 0, {}
 for i = 4, #ARGV, 4 do
   local loc, sku = ARGV[i], ARGV[i + 1]
   local slot = slot_of(loc)
@@ -217,9 +217,16 @@ for i = 4, #ARGV, 4 do
     redis.call('HSET', SLOTS, loc, slot)
     redis.call('SET', NSLOTS, slot + 1)
   end
+  if not length[sku] then length[sku] = redis.call('STRLEN', qty_key(sku)) end
   local _, rs = read(sku, slot)
   write(sku, slot, tonumber(ARGV[i + 2]), rs, tonumber(ARGV[i + 3]))
   n = n + 1
+end
+for sku, before in pairs(length) do
+  if redis.call('STRLEN', qty_key(sku)) ~= before then
+    redis.call('SET', qty_key(sku), redis.call('GET', qty_key(sku)))
+    redis.call('SET', atf_key(sku), redis.call('GET', atf_key(sku)))
+  end
 end
 return n
 """

@@ -225,11 +225,11 @@ class RedisInventory:
         expires_at = float(args[1]) + ttl
         encoded = json.dumps([[x.location_id, x.sku, x.quantity] for x in request])
         args += [reservation_id, repr(expires_at), encoded, SWEEP_LIMIT]
-        for line in request:
-            args += [line.location_id, line.sku, line.quantity]
         with _redis_errors():
             reply = self._reserve(keys=self._fixed_keys(reservation_id), args=args)
         tag = reply[0]
+        if tag == b"new":
+            return Reservation(reservation_id, request, "active", expires_at)
         if tag == b"conflict":
             raise ReservationConflict(reservation_id)
         if tag == b"short":

@@ -91,9 +91,9 @@ def test_orders_beyond_dp_limits_fall_back_to_cpsat_with_the_same_optimum() -> N
     assert fallback.routes[0].cost == pytest.approx(solve(problem).routes[0].cost)
 
 
-def test_twenty_line_order_over_thousands_of_candidates_is_solved() -> None:
+def test_twenty_line_order_over_thousands_of_candidates_gets_valid_routes_in_budget() -> None:
     problem = _large_problem(20, 2000, seed=7)
-    result = solve(problem, SolveParams(time_limit_s=20.0))
+    result = solve(problem, SolveParams(time_limit_s=2.0))
     assert result.routes
     assert all(check_route(problem, route) == [] for route in result.routes)
 

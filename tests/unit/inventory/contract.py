@@ -131,6 +131,19 @@ class InventoryContract:
     def test_upsert_returns_the_number_of_records_written(self, inventory: Inventory) -> None:
         assert inventory.upsert(STOCK) == len(STOCK)
 
+    def test_ids_with_unusual_characters_round_trip(
+        self, make_inventory: MakeInventory, clock: FakeClock
+    ) -> None:
+        inventory = make_inventory(clock)
+        loc, sku, rid = "Dépôt 1/{a}", "Café:{x}/ü", "R/é{1}"
+        inventory.upsert([Record(loc, sku, 5, 1)])
+        reservation = inventory.reserve(rid, [Line(loc, sku, 2)], 60)
+        assert inventory.get_reservation(rid) == reservation
+        assert inventory.atf_matrix([sku], [loc]).tolist() == [[5 - 1 - 2]]
+        with pytest.raises(InsufficientStock) as caught:
+            inventory.reserve("R2", [Line(loc, sku, 3)], 60)
+        assert caught.value.shortages == (Shortage(loc, sku, 3, 5 - 1 - 2),)
+
     # -- reserve -------------------------------------------------------------------------
 
     def test_reservation_holds_units_and_lowers_available_to_fulfill(
@@ -332,7 +345,14 @@ class InventoryContract:
     # -- invariants under random operations ----------------------------------------------
 
     @settings(
-        max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+        max_examples=25,
+        deadline=None,
+        # each adapter subclass runs the same property: a fresh inventory per example
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.too_slow,
+            HealthCheck.differing_executors,
+        ],
     )
     @given(
         st.lists(

@@ -6,6 +6,7 @@ import random
 
 import pytest
 
+from engine.answer import PreviewAnswer
 from engine.network import Network
 from engine.order import Order
 from engine.preview import preview_many
@@ -191,3 +192,11 @@ def test_the_answer_has_the_design_shape() -> None:
     (fo,) = doc["routes"][0]["fulfillment_orders"]
     assert fo["lines"] == [{"line_id": "1", "sku": "SKU-1", "quantity": 2}]
     assert doc["explanation"]["solver"] in ("dp", "cpsat")
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_answers_revalidate_against_their_own_schema(seed: int) -> None:
+    net, rule_set, stock, orders = random_case(seed)
+    for order in orders:
+        answer = run(order, net, rule_set, stock, explain="full")
+        assert PreviewAnswer.model_validate(answer.model_dump(mode="json")) == answer
