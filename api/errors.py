@@ -16,7 +16,7 @@ from engine.input_errors import PreviewInputError
 from flows.documents import InvalidDocument, field_path
 from flows.stock import UnknownLocationOrGroup
 from inventory import errors as inv
-from rules.errors import InvalidRules
+from rules.errors import DocumentError, InvalidRules, RulesError
 
 Detail = tuple[str, str]
 
@@ -51,9 +51,24 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
                               [(i.field, i.message) for i in exc.issues])
 
     def invalid_rules(exc: Exception) -> JSONResponse:
-        assert isinstance(exc, InvalidRules)
-        detail = [(issue.path, issue.message) for issue in exc.issues]
-        return error_response(422, "invalid_rules", str(exc), detail)
+        issues = exc.issues if isinstance(exc, InvalidRules) else ()
+        if isinstance(exc, DocumentError):
+            issues = (exc.issue,)
+        detail = [(issue.path or "body", issue.message) for issue in issues]
+        return error_response(422, "invalid_rules", str(exc).replace("\n", "; "), detail)
+
+    def invalid_inventory(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, inv.InvalidInventory)
+        detail = [(f"{p.where}.{p.field}" if p.field else p.where, p.problem) for p in exc.problems]
+        return error_response(422, "invalid_inventory", str(exc), detail)
+
+    def insufficient(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, inv.InsufficientStock)
+        detail = [
+            (f"{s.location_id}/{s.sku}", f"requested {s.requested}, usable {s.usable}")
+            for s in exc.shortages
+        ]
+        return error_response(409, "insufficient_stock", str(exc), detail)
 
     def preview_input(exc: Exception) -> JSONResponse:
         assert isinstance(exc, PreviewInputError)
@@ -68,12 +83,12 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
 
     return {
         InvalidDocument: invalid_document,
-        InvalidRules: invalid_rules,
+        RulesError: invalid_rules,
         PreviewInputError: preview_input,
         UnknownLocationOrGroup: unknown_place,
-        inv.InvalidInventory: simple(422, "invalid_inventory"),
+        inv.InvalidInventory: invalid_inventory,
         inv.InvalidReservation: simple(422, "invalid_reservation"),
-        inv.InsufficientStock: simple(409, "insufficient_stock"),
+        inv.InsufficientStock: insufficient,
         inv.ReservationConflict: simple(409, "reservation_conflict"),
         inv.UnknownReservation: simple(404, "not_found"),
         inv.InventoryUnavailable: simple(503, "inventory_unavailable"),

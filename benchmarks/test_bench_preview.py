@@ -19,6 +19,7 @@ from itertools import cycle
 import numpy as np
 import numpy.typing as npt
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 from engine.answer import PreviewAnswer
 from engine.network import Location, Network
@@ -121,7 +122,9 @@ def previewer(
 
 @pytest.mark.parametrize("n_locations", [50, 500, 5_000])
 @pytest.mark.parametrize("n_lines", [1, 5, 20])
-def test_engine_preview_latency(benchmark, n_lines: int, n_locations: int) -> None:  # type: ignore[no-untyped-def]
+def test_engine_preview_latency(
+    benchmark: BenchmarkFixture, n_lines: int, n_locations: int
+) -> None:
     network, stock, orders = synthetic(n_locations, 200, n_lines)
     one = previewer(network, stock, orders)
     for _ in range(len(orders)):  # warm the caches and the DP tables
@@ -155,7 +158,7 @@ def percentiles(
     return {"p50": float(np.percentile(ms, 50)), "p99": float(np.percentile(ms, 99))}
 
 
-def test_print_latency_percentiles_5_lines_500_locations(benchmark) -> None:  # type: ignore[no-untyped-def]
+def test_print_latency_percentiles_5_lines_500_locations(benchmark: BenchmarkFixture) -> None:
     benchmark.pedantic(percentiles, rounds=1, iterations=1)
 
 

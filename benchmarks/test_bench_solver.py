@@ -12,6 +12,7 @@ from time import perf_counter
 
 import numpy as np
 import pytest
+from pytest_benchmark.fixture import BenchmarkFixture
 
 from engine.params import SolveParams
 from engine.problem import RoutingProblem
@@ -43,7 +44,7 @@ def realistic_problem(n_lines: int, n_cand: int, seed: int) -> RoutingProblem:
 
 @pytest.mark.parametrize("n_cand", [50, 500, 5000])
 @pytest.mark.parametrize("n_lines", [1, 5, 20])
-def test_solve_latency(benchmark, n_lines: int, n_cand: int) -> None:
+def test_solve_latency(benchmark: BenchmarkFixture, n_lines: int, n_cand: int) -> None:
     problems = [realistic_problem(n_lines, n_cand, seed) for seed in range(20)]
     cursor = iter(range(10**9))
 
@@ -51,7 +52,7 @@ def test_solve_latency(benchmark, n_lines: int, n_cand: int) -> None:
         solve(problems[next(cursor) % len(problems)], LIMITS)
 
     rounds = 3 if n_lines == 20 else 200
-    benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1)
+    benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1)  # type: ignore[no-untyped-call]
 
 
 @pytest.mark.parametrize(("n_lines", "n_cand"), [(5, 500)])

@@ -33,6 +33,7 @@ class Tables:
     """Everything about a problem's shape that does not depend on stock or costs (cached)."""
 
     digits: IntArray  # (states, items): units of each item in the state
+    rows: tuple[tuple[int, ...], ...]  # the same as Python ints (route building reads these)
     demand: FloatArray  # (states,): units the state asks for (its lines' quantities, no-split)
     size: FloatArray  # (states,): items (lines) in the state
     pair_rest: IntArray  # for every (state c, block b <= c, b > 0), sorted by c: c - b
@@ -62,6 +63,7 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
     demand_g, lines_g = units @ group_of, digits @ group_of
     return Tables(
         digits=digits,
+        rows=tuple(tuple(int(d) for d in row) for row in digits.tolist()),
         demand=units.sum(axis=1).astype(np.float64),
         size=digits.sum(axis=1).astype(np.float64),
         pair_rest=rest_all[pair_state, pair_block],

@@ -30,7 +30,6 @@ class CpsatOutcome:
 
     routes: list[Route]
     proven: bool
-    candidates: int
 
 
 @dataclass
@@ -41,11 +40,9 @@ class _Model:
     picks: dict[tuple[int, int], cp_model.IntVar]  # without line_split: x[j, c] may be > 0
 
 
-def solve_cpsat(problem: RoutingProblem, params: SolveParams) -> CpsatOutcome:
-    """Up to ``problem.max_routes`` best routes from CP-SAT (empty when none exists)."""
-    rows = np.array(sorted(set(problem.line_sku)), dtype=np.int64)
-    # A candidate with no usable stock of any SKU of the order can never ship.
-    usable = np.flatnonzero(problem.stock[rows].sum(axis=0) > 0) if rows.size else rows
+def solve_cpsat(problem: RoutingProblem, params: SolveParams, usable: IntArray) -> CpsatOutcome:
+    """Up to ``problem.max_routes`` best routes from CP-SAT over the candidate columns
+    ``usable`` (empty when none exists)."""
     built = _build(problem, [int(c) for c in usable], params.cost_scale)
     hint = _hint_single_location(problem, built, usable)
     routes: list[Route] = []
@@ -78,7 +75,7 @@ def solve_cpsat(problem: RoutingProblem, params: SolveParams) -> CpsatOutcome:
     if not routes and hint and not proven:  # out of time before any solution: use the hint
         routes.append(build_route(problem, hint))
     routes.sort(key=lambda r: r.cost)  # only reorders when a solve was not proven optimal
-    return CpsatOutcome(routes, proven, len(usable))
+    return CpsatOutcome(routes, proven)
 
 
 def _build(problem: RoutingProblem, candidates: list[int], scale: float) -> _Model:

@@ -7,7 +7,8 @@ from typing import Literal
 
 from engine.errors import InvalidParamsError
 
-ForceSolver = Literal["auto", "dp", "cpsat"]
+ForceSolver = Literal["auto", "dp", "mip", "cpsat"]
+ExactSolver = Literal["mip", "cpsat"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,27 +16,46 @@ class SolveParams:
     """How to solve one routing problem.
 
     Attributes:
-        time_limit_s: wall-time budget of the CP-SAT path, shared by its k solves (one per
-            returned route). When it runs out, the best routes found so far are returned and
-            ``stats["optimal"]`` is 0 unless route 1 was proven optimal.
-        seed: CP-SAT random seed (with one worker the search is then reproducible).
-        workers: CP-SAT search workers; 1 keeps answers deterministic.
+        time_limit_s: wall-time budget of the solver path (MIP or CP-SAT), shared by its k
+            solves (one per returned route). When it runs out, the best routes found so far
+            are returned and ``stats["optimal"]`` is 0 unless route 1 was proven optimal.
+            The default 0.5 s suits a checkout preview that runs on the event loop: the
+            fast DP path answers 1-9 line orders in well under a millisecond, and the MIP
+            proves nearly all 20-line orders over 5,000 candidates inside it (see
+            ``benchmarks/test_bench_solver.py``). Batch callers may raise it.
+        seed: solver random seed (with one worker the search is then reproducible).
+        workers: solver threads; 1 keeps answers deterministic and the event loop's core free.
         max_dp_pairs: the DP runs only when its (state, block) pair count is at most this;
-            larger problems go to CP-SAT. 3**9 lets a 9-line single-unit order use the DP.
+            larger problems go to the solver path. 3**9 lets a 9-line single-unit order use
+            the DP.
         max_dp_cells: most (block, candidate) cost cells the DP may evaluate.
+        exact_solver: the solver path for what the DP cannot take: ``"mip"`` (HiGHS through
+            MathOpt; much stronger LP bound, proves optima fastest) or ``"cpsat"``.
+        prune: drop candidates that provably cannot improve route 1 before the solver path
+            (:mod:`engine.prune`). Route 1 stays optimal; routes 2..k are then the best found
+            among the kept candidates. Off, CP-SAT returns the true k best.
+        validate: check the problem's contract first (:func:`engine.costing.validate_problem`);
+            problems built by :mod:`engine.candidates` are valid by construction, so the
+            preview path skips the check.
         cost_scale: CP-SAT needs integer objective coefficients; costs are multiplied by this
             and rounded, so CP-SAT optimizes to about ``1 / cost_scale`` per term.
-        force_solver: ``"auto"`` picks the DP when it fits, else CP-SAT; ``"dp"``/``"cpsat"``
+        mip_gap_abs: the MIP stops when its incumbent is within this absolute cost of the
+            bound (costs are currency units, so 1e-6 is exact for prices in cents).
+        force_solver: ``"auto"`` picks the DP when it fits, else ``exact_solver``; the others
             force one path (tests compare them). Forcing ``"dp"`` on a problem too big for it
             raises :class:`InvalidParamsError`.
     """
 
-    time_limit_s: float = 5.0
+    time_limit_s: float = 0.5
     seed: int = 0
     workers: int = 1
     max_dp_pairs: int = 3**9
     max_dp_cells: int = 4_000_000
+    exact_solver: ExactSolver = "mip"
+    prune: bool = True
+    validate: bool = False
     cost_scale: float = 1e6
+    mip_gap_abs: float = 1e-6
     force_solver: ForceSolver = "auto"
 
     def __post_init__(self) -> None:
@@ -47,7 +67,13 @@ class SolveParams:
             raise InvalidParamsError("max_dp_pairs and max_dp_cells must be >= 1")
         if not self.cost_scale >= 1:
             raise InvalidParamsError(f"cost_scale must be >= 1, got {self.cost_scale}")
-        if self.force_solver not in ("auto", "dp", "cpsat"):
+        if not self.mip_gap_abs >= 0:
+            raise InvalidParamsError(f"mip_gap_abs must be >= 0, got {self.mip_gap_abs}")
+        if self.exact_solver not in ("mip", "cpsat"):
             raise InvalidParamsError(
-                f"force_solver must be 'auto', 'dp' or 'cpsat', got {self.force_solver!r}"
+                f"exact_solver must be 'mip' or 'cpsat', got {self.exact_solver!r}"
+            )
+        if self.force_solver not in ("auto", "dp", "mip", "cpsat"):
+            raise InvalidParamsError(
+                f"force_solver must be 'auto', 'dp', 'mip' or 'cpsat', got {self.force_solver!r}"
             )

@@ -8,11 +8,16 @@ from time import perf_counter
 import numpy as np
 
 from engine import dp
-from engine.costing import build_route, route_key, validate_problem
+from engine.costing import route_key, validate_problem
 from engine.errors import InvalidParamsError
+from engine.mip import solve_mip
 from engine.optimizer import solve_cpsat
 from engine.params import SolveParams
-from engine.problem import FloatArray, IntArray, Route, RoutingProblem, RoutingResult
+from engine.prune import prune, stocked_candidates
+from engine.problem import FloatArray, FulfillmentPlan, IntArray, Route, RoutingProblem, RoutingResult
+
+
+_DEFAULT = SolveParams()
 
 
 @dataclass(frozen=True)
@@ -29,8 +34,9 @@ class _Shape:
 
 def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutingResult:
     """The ``problem.max_routes`` best distinct routes, best (optimal) first."""
-    params = params or SolveParams()
-    validate_problem(problem)
+    params = params or _DEFAULT
+    if params.validate:
+        validate_problem(problem)
     start = perf_counter()
     shape = _shape(problem)
     if not shape.caps or (problem.ship_complete and not shape.complete):
@@ -41,13 +47,28 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> Routing
     )
     if params.force_solver == "dp" and not fits:
         raise InvalidParamsError("force_solver='dp' but the problem exceeds the DP limits")
-    if params.force_solver == "cpsat" or not fits:
-        out = solve_cpsat(problem, params)
-        stats = {"optimal": float(out.proven), "candidates": float(out.candidates)}
-        return RoutingResult(tuple(out.routes), "cpsat", {**stats, "elapsed_ms": _ms(start)})
+    if params.force_solver in ("mip", "cpsat") or not fits:
+        return _solve_exact(problem, params, start)
     routes, conflict = _solve_dp(problem, shape)
     stats = {"optimal": 1.0, "dp_conflict": float(conflict), "elapsed_ms": _ms(start)}
     return RoutingResult(tuple(routes), "dp", stats)
+
+
+def _solve_exact(problem: RoutingProblem, params: SolveParams, start: float) -> RoutingResult:
+    """The solver path: prune candidates exactly, then the MIP or CP-SAT."""
+    stocked = stocked_candidates(problem)
+    cand = prune(problem) if params.prune else stocked
+    stats = {"stocked": float(stocked.shape[0]), "candidates": float(cand.shape[0])}
+    solver = params.force_solver if params.force_solver != "auto" else params.exact_solver
+    if solver == "mip":
+        out = solve_mip(problem, params, cand)
+        routes, proven = out.routes, out.proven
+    else:
+        found = solve_cpsat(problem, params, cand)
+        routes, proven = found.routes, found.proven
+        solver = "cpsat"
+    stats.update(optimal=float(proven), elapsed_ms=_ms(start))
+    return RoutingResult(tuple(routes), "mip" if solver == "mip" else "cpsat", stats)
 
 
 def _shape(problem: RoutingProblem) -> _Shape:
@@ -88,10 +109,15 @@ def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool
         value, blocks = _resolve_conflict(tab, costs, k_max, final)
         if not np.isfinite(value):  # the relaxation's route was the only kind, and it clashes
             return [], True
-    optimum = _route(problem, shape, tab, blocks)
+    covered = sum(block for block, _ in blocks)
+    value = sum(float(costs[b, loc]) for b, loc in blocks) + float(final[len(blocks), covered])
+    optimum = _route(problem, shape, tab, blocks, value)
+    if problem.max_routes == 1:
+        return [optimum], conflict
     arrays = (g, best, arg, total, costs, final)
-    others = _alternatives(tab, arrays, blocks, problem.max_routes - 1)
-    return _rank(problem, optimum, [_route(problem, shape, tab, b) for b in others]), conflict
+    others = _alternatives(tab, arrays, blocks, value, problem.max_routes - 1)
+    alternatives = [_route(problem, shape, tab, b, cost) for b, cost in others]
+    return _rank(problem, optimum, alternatives), conflict
 
 
 def _final(problem: RoutingProblem, tab: dp.Tables, k_max: int) -> FloatArray:
@@ -122,13 +148,14 @@ def _alternatives(
     tab: dp.Tables,
     arrays: tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray, FloatArray],
     optimum: list[dp.Block],
+    value: float,
     want: int,
-) -> list[list[dp.Block]]:
+) -> list[tuple[list[dp.Block], float]]:
     """The ``want`` cheapest runner-ups among: the best route of other (block count, placed
     units) end states, and the optimum with one block moved to a next cheapest free candidate.
     Distinct block sets at distinct candidates are distinct routes, so no route is built twice.
     """
-    g, best, arg, total, costs, final = arrays
+    g, best, arg, total, costs, _ = arrays
     options: dict[frozenset[dp.Block], float] = {frozenset(optimum): -np.inf}
     flat = total.ravel()
     for idx in np.argsort(flat, kind="stable")[: 2 * want + 1]:
@@ -138,8 +165,6 @@ def _alternatives(
             if len({loc for _, loc in blocks}) == len(blocks):
                 options.setdefault(frozenset(blocks), float(flat[idx]))
     used = {loc for _, loc in optimum}
-    covered = sum(block for block, _ in optimum)
-    value = sum(float(costs[block, loc]) for block, loc in optimum) + final[len(optimum), covered]
     rows = np.array([block for block, _ in optimum], dtype=np.int64)
     for (block, loc), top in zip(
         optimum, dp.top_candidates(costs, rows, len(used) + want), strict=True
@@ -149,7 +174,7 @@ def _alternatives(
             swapped = value - costs[block, loc] + costs[block, other]
             options.setdefault(frozenset([*rest, (block, other)]), float(swapped))
     ranked = sorted(options.items(), key=lambda item: (item[1], sorted(item[0])))
-    return [list(blocks) for blocks, _ in ranked[1 : want + 1]]
+    return [(list(blocks), cost) for blocks, cost in ranked[1 : want + 1]]
 
 
 def _rank(problem: RoutingProblem, optimum: Route, others: list[Route]) -> list[Route]:
@@ -164,37 +189,46 @@ def _rank(problem: RoutingProblem, optimum: Route, others: list[Route]) -> list[
     return ranked
 
 
-def _route(problem: RoutingProblem, shape: _Shape, tab: dp.Tables, blocks: list[dp.Block]) -> Route:
-    """Turn (block, candidate) pairs into line quantities, deterministically (lines in order)."""
+def _route(
+    problem: RoutingProblem, shape: _Shape, tab: dp.Tables, blocks: list[dp.Block], cost: float
+) -> Route:
+    """Turn (block, candidate) pairs into line quantities, deterministically (lines in order).
+    ``cost`` is the DP's value of these blocks, which is the route's cost (tests recompute it)."""
     left = list(problem.quantity)
-    shipments: list[tuple[int, int, int]] = []
+    plans: list[FulfillmentPlan] = []
     for block, loc in sorted(blocks, key=lambda b: b[1]):
-        digits = tab.digits[block]
+        row = tab.rows[block]
         if problem.line_split:
-            for item in np.flatnonzero(digits):
-                units = int(digits[item])
-                for line in shape.item_lines[item]:
+            lines: list[tuple[int, int]] = []
+            for item, units in enumerate(row):
+                for line in shape.item_lines[item] if units else ():
                     take = min(units, left[line])
-                    shipments.append((loc, line, take))
-                    left[line] -= take
-                    units -= take
+                    if take:
+                        lines.append((line, take))
+                        left[line] -= take
+                        units -= take
+            lines.sort()
         else:
-            lines = [shape.item_lines[i][0] for i in np.flatnonzero(digits)]
-            shipments.extend(_fill_lines(problem, lines, loc))
-    return build_route(problem, shipments)
+            lines = _fill_lines(problem, [shape.item_lines[i][0] for i, d in enumerate(row) if d], loc)
+            for line, qty in lines:
+                left[line] -= qty
+        plans.append(FulfillmentPlan(loc, tuple(lines)))
+    unfilled = tuple((j, q) for j, q in enumerate(left) if q > 0)
+    return Route(cost, tuple(plans), unfilled)
 
 
-def _fill_lines(problem: RoutingProblem, lines: list[int], loc: int) -> list[tuple[int, int, int]]:
+def _fill_lines(problem: RoutingProblem, lines: list[int], loc: int) -> list[tuple[int, int]]:
     """No-split fill of lines at one candidate: one unit each, then what pays off, in order."""
     pays = problem.ship_complete or problem.unit_cost[loc] <= problem.unfilled_unit_penalty
-    out: list[tuple[int, int, int]] = []
+    out: list[tuple[int, int]] = []
     for sku in sorted({problem.line_sku[j] for j in lines}):
         mine = [j for j in lines if problem.line_sku[j] == sku]
         extra = int(problem.stock[sku, loc]) - len(mine) if pays else 0
         for j in mine:
             more = min(problem.quantity[j] - 1, max(extra, 0))
-            out.append((loc, j, 1 + more))
+            out.append((j, 1 + more))
             extra -= more
+    out.sort()
     return out
 
 

@@ -11,11 +11,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from engine.network import Network
 from engine.order import Order
+from rules import messages
+from rules.documents import load_document, read_text
+from rules.messages import format_path
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,27 +39,17 @@ class InvalidDocument(ValueError):
 
 
 def field_path(loc: Iterable[int | str]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path
+    return format_path(tuple(loc))
 
 
-def issues_from(error: ValidationError, prefix: str = "") -> list[Issue]:
+def issues_from(
+    error: ValidationError, model: type[BaseModel], data: object, prefix: str = ""
+) -> list[Issue]:
     issues = []
-    for item in error.errors(include_url=False):
+    for loc, message in messages.issues_from(error, model, data):
         # Discriminated unions add the tag ("ship"/"pickup") to the path; it is noise to a reader.
-        loc = [p for p in item["loc"] if p not in ("ship", "pickup")]
-        path = field_path([prefix, *loc] if prefix else loc)
-        message = str(item["msg"])
-        if item["type"] == "missing":
-            message = "field required"
-        elif item["type"] == "extra_forbidden":
-            message = "unknown field"
-        issues.append(Issue(path, message))
+        parts = [p for p in loc if p not in ("ship", "pickup")]
+        issues.append(Issue(field_path([prefix, *parts] if prefix else parts), message))
     return issues
 
 
@@ -65,50 +57,31 @@ def network_from_document(document: object) -> Network:
     try:
         return Network.model_validate(document)
     except ValidationError as exc:
-        raise InvalidDocument("network", issues_from(exc)) from None
+        raise InvalidDocument("network", issues_from(exc, Network, document)) from None
 
 
 def order_from_document(document: object, prefix: str = "") -> Order:
     try:
         return Order.model_validate(document)
     except ValidationError as exc:
-        raise InvalidDocument("order", issues_from(exc, prefix)) from None
-
-
-def order_from_json(text: str | bytes, prefix: str = "") -> Order:
-    try:
-        return Order.model_validate_json(text)
-    except ValidationError as exc:
-        raise InvalidDocument("order", issues_from(exc, prefix)) from None
+        raise InvalidDocument("order", issues_from(exc, Order, document, prefix)) from None
 
 
 def read_document(path: str | Path) -> object:
-    """Read a JSON or YAML file (by extension; YAML is a superset of JSON otherwise)."""
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidDocument(str(path), [Issue("", f"cannot read file: {exc.strerror}")]) from None
-    try:
-        if file.suffix.lower() == ".json":
-            return json.loads(text)
-        return yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InvalidDocument(str(path), [Issue("", f"not valid JSON/YAML: {exc}")]) from None
+    """Read a JSON or YAML file (by extension); ``rules.errors.DocumentError`` if it cannot."""
+    return load_document(path)
 
 
 def read_orders_jsonl(path: str | Path) -> list[Order]:
     """Every order of a JSON Lines file, or InvalidDocument naming the first bad line."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InvalidDocument(str(path), [Issue("", f"cannot read file: {exc.strerror}")]) from None
     orders = []
-    for number, line in enumerate(lines, start=1):
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            orders.append(order_from_json(line))
+            orders.append(order_from_document(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise InvalidDocument(f"{path}:{number}", [Issue("", f"not valid JSON: {exc}")]) from None
         except InvalidDocument as exc:
             raise InvalidDocument(f"{path}:{number}", exc.issues) from None
     return orders
