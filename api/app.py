@@ -66,7 +66,7 @@ def _json(model: Any, status_code: int = 200) -> Response:
     return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
 
 
-def _routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of endpoints reads best
+def _routes(app: FastAPI) -> None:
     @app.get("/healthz")
     async def healthz(request: Request) -> dict[str, str]:
         config = _svc(request).config()
@@ -76,10 +76,8 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of endpoints re
     async def preview(
         request: Request, order: Order, max_routes: MaxRoutes = 3, explain: Explain = "relevant"
     ) -> Response:
-        answers = routing.preview_orders(
-            _svc(request), [order], max_routes=max_routes, explain=explain
-        )
-        return _json(answers[0])
+        answer = routing.preview_order(_svc(request), order, max_routes=max_routes, explain=explain)
+        return _json(answer)
 
     @app.post("/v1/routes/previews", response_model=PreviewsOut)
     async def previews(
@@ -185,7 +183,10 @@ def _routes(app: FastAPI) -> None:  # noqa: C901 - one flat list of endpoints re
         raw = await request.body()
         content_type = request.headers.get("content-type", "")
         fmt: Literal["yaml", "json", "auto"] = (
-            "json" if "json" in content_type else "yaml" if content_type.startswith(YAML_TYPES)
+            "json"
+            if "json" in content_type
+            else "yaml"
+            if content_type.startswith(YAML_TYPES)
             else "auto"
         )
         loaded = routing.activate_rules(_svc(request), raw, fmt=fmt, source="PUT /v1/rules")

@@ -109,10 +109,9 @@ def serve(
     """Start the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
+    from api.app import create_app
     from flows.bootstrap import bootstrap
     from flows.settings import Settings
-
-    from api.app import create_app
 
     with user_errors():
         settings = Settings.from_env()
@@ -126,13 +125,19 @@ def serve(
         services = bootstrap(settings)
     typer.echo(f"omniroute: serving on http://{host}:{port} (docs at /docs)", err=True)
     if workers == 1:
-        uvicorn.run(create_app(services), host=host, port=port, log_level="warning",
-                    access_log=False)
+        uvicorn.run(
+            create_app(services), host=host, port=port, log_level="warning", access_log=False
+        )
         return
     services.close()
     uvicorn.run(
-        "api.app:create_app", factory=True, host=host, port=port, workers=workers,
-        log_level="warning", access_log=False,
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
     )
 
 

@@ -47,8 +47,12 @@ def _request_validation(exc: RequestValidationError) -> JSONResponse:
 def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
     def invalid_document(exc: Exception) -> JSONResponse:
         assert isinstance(exc, InvalidDocument)
-        return error_response(422, "invalid_" + exc.what.split(":")[0], str(exc),
-                              [(i.field, i.message) for i in exc.issues])
+        return error_response(
+            422,
+            "invalid_" + exc.what.split(":")[0],
+            str(exc),
+            [(i.field, i.message) for i in exc.issues],
+        )
 
     def invalid_rules(exc: Exception) -> JSONResponse:
         issues = exc.issues if isinstance(exc, InvalidRules) else ()

@@ -18,17 +18,19 @@ any other for one of those not used by the other ``K - 1`` blocks).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.problem import FloatArray, IntArray, RoutingProblem
 
 Block = tuple[int, int]  # (block = state index, candidate index)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tables:
     """Everything about a problem's shape that does not depend on stock or costs (cached)."""
 
@@ -41,6 +43,9 @@ class Tables:
     starts: IntArray  # first pair of each state 1..S-1 (for np.minimum.reduceat)
     group_demand: IntArray  # (groups, states, 1): units of each SKU group the state asks for
     group_lines: IntArray  # (groups, states, 1): lines of each SKU group in the state
+    pairs_of: tuple[tuple[IntArray, IntArray], ...]  # per state: its (c - b, b) pairs
+    group_demand16: npt.NDArray[np.int16]  # group_demand as int16 (values <= demand_cap)
+    demand_cap: int  # the most units any state asks for
 
 
 @lru_cache(maxsize=512)
@@ -71,7 +76,20 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
         starts=starts,
         group_demand=np.ascontiguousarray(demand_g.T[:, :, None]),
         group_lines=np.ascontiguousarray(lines_g.T[:, :, None]),
+        pairs_of=_pairs_of(rest_all[pair_state, pair_block], pair_block, starts),
+        group_demand16=np.ascontiguousarray(demand_g.T[:, :, None]).astype(np.int16),
+        demand_cap=int(units.sum(axis=1).max()),
     )
+
+
+def _pairs_of(
+    rest: IntArray, block: IntArray, starts: IntArray
+) -> tuple[tuple[IntArray, IntArray], ...]:
+    """Per state (0 has none), the slices of its pairs: traces read these, not the ranges."""
+    bounds = [0, *starts.tolist(), len(block)]  # state c's pairs: bounds[c]..bounds[c + 1]
+    empty = np.zeros(0, dtype=np.int64)
+    spans = itertools.pairwise(bounds[1:])
+    return ((empty, empty), *((rest[lo:hi], block[lo:hi]) for lo, hi in spans))
 
 
 def pair_count(caps: tuple[int, ...]) -> int:
@@ -86,17 +104,24 @@ def block_costs(problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> F
     small products slow and erratic on a busy 2-core machine.
     """
     stock = problem.stock[group_rows][:, None, :]  # (groups, 1, candidates)
-    fill = np.minimum(tab.group_demand[0], stock[0])
-    lines_fit = tab.group_lines[0] <= stock[0]
-    for g in range(1, stock.shape[0]):
-        fill += np.minimum(tab.group_demand[g], stock[g])
-        lines_fit &= tab.group_lines[g] <= stock[g]
     demand = tab.demand[:, None]
     base = (problem.fixed_cost + problem.split_penalty)[None, :]
     unit = problem.unit_cost[None, :]
     if problem.line_split or problem.ship_complete:
         # Split blocks ship exactly their units; ship-complete blocks must fill all of them.
-        return np.where(fill == demand, base + unit * demand, np.inf)
+        # Compare in int16 (stock capped at the order's units): half the memory traffic.
+        small = np.minimum(stock, tab.demand_cap).astype(np.int16)
+        fits = tab.group_demand16[0] <= small[0]
+        for g in range(1, small.shape[0]):
+            fits &= tab.group_demand16[g] <= small[g]
+        cost = unit * demand
+        cost += base
+        return np.where(fits, cost, np.inf)
+    fill = np.minimum(tab.group_demand[0], stock[0])
+    lines_fit = tab.group_lines[0] <= stock[0]
+    for g in range(1, stock.shape[0]):
+        fill += np.minimum(tab.group_demand[g], stock[g])
+        lines_fit &= tab.group_lines[g] <= stock[g]
     penalty = problem.unfilled_unit_penalty
     # Fill as much as the stock allows when a unit is cheaper shipped than left unfilled.
     shipped = np.where(unit <= penalty, fill, tab.size[:, None])
@@ -119,12 +144,11 @@ def trace_relaxed(
     """The blocks (with their cheapest candidates) behind ``g[k, state]``."""
     blocks: list[Block] = []
     while k > 0:
-        lo, hi = _pair_range(tab, state)
-        vals = g[k - 1, tab.pair_rest[lo:hi]] + best[tab.pair_block[lo:hi]]
-        i = lo + int(np.argmin(vals))
-        block = int(tab.pair_block[i])
+        rest, block_of = tab.pairs_of[state]
+        i = int((g[k - 1, rest] + best[block_of]).argmin())
+        block = int(block_of[i])
         blocks.append((block, int(arg[block])))
-        state, k = int(tab.pair_rest[i]), k - 1
+        state, k = int(rest[i]), k - 1
     return blocks
 
 
@@ -162,15 +186,20 @@ def location_dp(
     return value, blocks
 
 
-def top_candidates(costs: FloatArray, rows: IntArray, count: int) -> list[IntArray]:
-    """For each row (block), its ``count`` cheapest finite candidates, cheapest first."""
-    out: list[IntArray] = []
-    n = costs.shape[1]
-    for row in rows:
-        line = costs[row]
-        idx = np.arange(n) if n <= count else np.argpartition(line, count - 1)[:count]
-        idx = idx[np.isfinite(line[idx])]
-        out.append(idx[np.lexsort((idx, line[idx]))])
+def top_candidates(costs: FloatArray, rows: list[int], count: int) -> list[list[tuple[int, float]]]:
+    """For each row (block), its ``count`` cheapest finite ``(candidate, cost)`` pairs,
+    cheapest first (ties by candidate). One argpartition for all rows."""
+    sub = costs[rows]
+    n = sub.shape[1]
+    if n > count:
+        idx = np.argpartition(sub, count - 1, axis=1)[:, :count]
+        vals = np.take_along_axis(sub, idx, axis=1)
+    else:
+        idx, vals = np.broadcast_to(np.arange(n), sub.shape), sub
+    out: list[list[tuple[int, float]]] = []
+    for cands, row_costs in zip(idx.tolist(), vals.tolist(), strict=True):
+        ranked = sorted((v, c) for c, v in zip(cands, row_costs, strict=True) if v < np.inf)
+        out.append([(c, v) for v, c in ranked])
     return out
 
 

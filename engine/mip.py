@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from time import perf_counter
 
 import numpy as np
-from google.protobuf import duration_pb2
 import numpy.typing as npt
+from google.protobuf import duration_pb2
 from ortools.math_opt import (
     callback_pb2,
     model_parameters_pb2,
@@ -198,7 +198,7 @@ def _build(problem: RoutingProblem, cand: IntArray) -> tuple[model_pb2.ModelProt
         np.concatenate([np.ones(m), -ones]),
     )
     if not problem.line_split:
-        _add_picks(rows, problem, layout, m)
+        _add_picks(rows, problem, layout, cand)
     one = np.zeros(1, dtype=np.int64)
     limit = np.array([float(problem.max_locations)])
     rows.add(np.array([-np.inf]), limit, np.zeros(m, np.int64), np.arange(m), np.ones(m))
@@ -206,11 +206,11 @@ def _build(problem: RoutingProblem, cand: IntArray) -> tuple[model_pb2.ModelProt
     return _proto(problem, cand, rows, layout), layout
 
 
-def _add_picks(rows: _Rows, problem: RoutingProblem, layout: _Layout, m: int) -> None:
+def _add_picks(rows: _Rows, problem: RoutingProblem, layout: _Layout, cand: IntArray) -> None:
     """Without line_split: ``pick <= use``, at most one pick per line, and the stock that the
     lines of one SKU share at a candidate."""
     line, col = layout.item, layout.col
-    n_x = line.shape[0]
+    m, n_x = cand.shape[0], line.shape[0]
     pick_ids = m + n_x + np.arange(n_x)
     k = np.arange(n_x)
     rows.add(
@@ -228,7 +228,7 @@ def _add_picks(rows: _Rows, problem: RoutingProblem, layout: _Layout, m: int) ->
     if shared.size:
         _, first, row = np.unique(group[shared], return_index=True, return_inverse=True)
         at = shared[first]
-        limit = problem.stock[sku[at], layout.col[at]].astype(np.float64)
+        limit = problem.stock[sku[at], cand[col[at]]].astype(np.float64)
         rows.add(np.full(limit.shape, -np.inf), limit, row, m + shared, np.ones(shared.size))
 
 

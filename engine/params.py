@@ -7,7 +7,7 @@ from typing import Literal
 
 from engine.errors import InvalidParamsError
 
-ForceSolver = Literal["auto", "dp", "mip", "cpsat"]
+ForceSolver = Literal["auto", "dp", "search", "mip", "cpsat"]
 ExactSolver = Literal["mip", "cpsat"]
 
 
@@ -20,17 +20,19 @@ class SolveParams:
             solves (one per returned route). When it runs out, the best routes found so far
             are returned and ``stats["optimal"]`` is 0 unless route 1 was proven optimal.
             The default 0.5 s suits a checkout preview that runs on the event loop: the
-            fast DP path answers 1-9 line orders in well under a millisecond, and the MIP
-            proves nearly all 20-line orders over 5,000 candidates inside it (see
-            ``benchmarks/test_bench_solver.py``). Batch callers may raise it.
+            DP answers 1-9 line orders in well under a millisecond, and the location-set
+            search proves 20-line orders over 5,000 candidates in about 0.2 s (see
+            ``benchmarks/test_bench_solver.py``); it bounds the rare worse case. Batch
+            callers may raise it.
         seed: solver random seed (with one worker the search is then reproducible).
         workers: solver threads; 1 keeps answers deterministic and the event loop's core free.
         max_dp_pairs: the DP runs only when its (state, block) pair count is at most this;
             larger problems go to the solver path. 3**9 lets a 9-line single-unit order use
             the DP.
         max_dp_cells: most (block, candidate) cost cells the DP may evaluate.
-        exact_solver: the solver path for what the DP cannot take: ``"mip"`` (HiGHS through
-            MathOpt; much stronger LP bound, proves optima fastest) or ``"cpsat"``.
+        exact_solver: the OR-Tools path for what neither the DP nor the location-set search
+            takes (orders without line_split, ship-complete orders): ``"mip"`` (HiGHS
+            through MathOpt) or ``"cpsat"``.
         prune: drop candidates that provably cannot improve route 1 before the solver path
             (:mod:`engine.prune`). Route 1 stays optimal; routes 2..k are then the best found
             among the kept candidates. Off, CP-SAT returns the true k best.
@@ -41,9 +43,10 @@ class SolveParams:
             and rounded, so CP-SAT optimizes to about ``1 / cost_scale`` per term.
         mip_gap_abs: the MIP stops when its incumbent is within this absolute cost of the
             bound (costs are currency units, so 1e-6 is exact for prices in cents).
-        force_solver: ``"auto"`` picks the DP when it fits, else ``exact_solver``; the others
-            force one path (tests compare them). Forcing ``"dp"`` on a problem too big for it
-            raises :class:`InvalidParamsError`.
+        force_solver: ``"auto"`` picks the DP when it fits, else the location-set search
+            (:mod:`engine.setsearch`) when it applies, else ``exact_solver``; the others force
+            one path (tests compare them). Forcing ``"dp"`` on a problem too big for it, or
+            ``"search"`` on one it does not apply to, raises :class:`InvalidParamsError`.
     """
 
     time_limit_s: float = 0.5
@@ -73,7 +76,8 @@ class SolveParams:
             raise InvalidParamsError(
                 f"exact_solver must be 'mip' or 'cpsat', got {self.exact_solver!r}"
             )
-        if self.force_solver not in ("auto", "dp", "mip", "cpsat"):
+        if self.force_solver not in ("auto", "dp", "search", "mip", "cpsat"):
             raise InvalidParamsError(
-                f"force_solver must be 'auto', 'dp', 'mip' or 'cpsat', got {self.force_solver!r}"
+                "force_solver must be 'auto', 'dp', 'search', 'mip' or 'cpsat', "
+                f"got {self.force_solver!r}"
             )

@@ -80,7 +80,7 @@ class Route:
     unfilled: tuple[tuple[int, int], ...]
 
 
-Solver = Literal["dp", "mip", "cpsat", "none"]
+Solver = Literal["dp", "search", "mip", "cpsat", "none"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ LP's here, because the LP may spread ``max_locations`` over many fractional loca
 from __future__ import annotations
 
 import heapq
+import itertools
 from dataclasses import dataclass, field
 from time import perf_counter
 
@@ -30,6 +31,9 @@ import numpy as np
 
 from engine.costing import build_route
 from engine.problem import FloatArray, IntArray, Route, RoutingProblem
+
+_EXTRA_SETS = 7
+_EXHAUSTIVE = 4096  # most line-to-location choices tried per SKU without line_split
 
 
 @dataclass
@@ -43,11 +47,11 @@ class SetSearchOutcome:
 
 
 def applies(problem: RoutingProblem, cand: IntArray) -> bool:
-    """Whether the search is exact for this problem: line_split, not ship_complete, and no
-    candidate's unit cost above the unfilled penalty."""
+    """Whether the search can prove this problem's optimum: not ship_complete, and no
+    candidate's unit cost above the unfilled penalty. Without line_split it solves the
+    split relaxation and proves the optimum when the best route splits no line."""
     return (
-        problem.line_split
-        and not problem.ship_complete
+        not problem.ship_complete
         and cand.size > 0
         and float(problem.unit_cost[cand].max()) <= problem.unfilled_unit_penalty
     )
@@ -62,6 +66,7 @@ class _Search:
     k_routes: int
     max_sets: int
     deadline: float
+    third: FloatArray  # (open units, position): see _third_table
     best: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)  # max-heap (neg)
     nodes: int = 0
     stopped: bool = False
@@ -79,57 +84,91 @@ class _Search:
         elif value < -self.best[0][0]:
             heapq.heapreplace(self.best, item)
 
-    def marginals(self, members: tuple[int, ...], start: int) -> FloatArray:
-        """``delta_b(members)`` for the positions ``b >= start``."""
+    def marginals(
+        self, members: tuple[int, ...], pool: slice | IntArray
+    ) -> tuple[FloatArray, IntArray, int]:
+        """``delta_b(members)`` for the positions ``b`` in ``pool``, the units each ``b`` would
+        place in still-unfilled slots, and how many units ``members`` leave unfilled."""
         rem = self.demand.copy()
         tiers: list[tuple[float, IntArray]] = []
         for c in sorted(members, key=lambda c: -self.weight[c]):  # greedy: best savings first
             fill = np.minimum(self.cap[:, c], rem)
             rem -= fill
             tiers.append((float(self.weight[c]), fill))
-        pool = self.cap[:, start:]
-        w = self.weight[start:]
-        take = np.minimum(pool, rem[:, None])  # unfilled slots first: a full saving each
-        gain = take.sum(axis=0) * w
-        left = pool - take
+        caps = self.cap[:, pool]
+        w = self.weight[pool]
+        take = np.minimum(caps, rem[:, None])  # unfilled slots first: a full saving each
+        filled = take.sum(axis=0)
+        gain = filled * w
+        left = caps - take
         for tier_weight, fill in reversed(tiers):  # then displace the smallest savings
             if not left.any():
                 break
             take = np.minimum(left, fill[:, None])
             gain += take.sum(axis=0) * np.maximum(w - tier_weight, 0.0)
             left -= take
-        out: FloatArray = self.fo[start:] - gain
-        return out
+        out: FloatArray = self.fo[pool] - gain
+        return out, filled, int(rem.sum())
 
-    def run(self, members: tuple[int, ...], value: float, start: int) -> None:
-        """Explore every set extending ``members`` with positions ``>= start``."""
+    def run(
+        self, members: tuple[int, ...], value: float, start: int, bound: FloatArray | None
+    ) -> None:
+        """Explore every set extending ``members`` with positions ``>= start``. ``bound``
+        (aligned with those positions) is each one's marginal to a subset of ``members``:
+        a lower bound of its marginal here, since marginals only grow."""
         n = self.cap.shape[1]
         if start >= n or len(members) >= self.max_sets:
             return
         self.nodes += 1
-        if perf_counter() > self.deadline:
+        if members and perf_counter() > self.deadline:  # the root always runs: 1-location routes
             self.stopped = True
             return
-        delta = self.marginals(members, start)
         room = self.max_sets - len(members)
+        pool: slice | IntArray = slice(start, n)
+        if room == 1 and bound is not None:  # last location: only those that may beat it
+            pool = start + np.flatnonzero(value + bound < self.threshold())
+            if pool.size == 0:
+                return
+        delta, filled, unfilled = self.marginals(members, pool)
+        if isinstance(pool, np.ndarray):
+            for pos in np.argsort(delta, kind="stable")[: self.k_routes].tolist():
+                self.offer(value + float(delta[pos]), (*members, int(pool[pos])))
+            return
         ranked = np.argsort(delta, kind="stable")
         cheapest = np.minimum(delta[ranked[:room]], 0.0)
         if value + float(cheapest.sum()) >= self.threshold():
             return  # no completion beats the k-th best
         if room == 1:  # last location: every choice is exact, keep the best few
-            for pos in ranked[: self.k_routes]:
-                self.offer(value + float(delta[pos]), (*members, start + int(pos)))
+            for pos in ranked[: self.k_routes].tolist():
+                self.offer(value + float(delta[pos]), (*members, start + pos))
             return
-        rest = float(cheapest[: room - 1].sum())  # bound on what further children may add
-        for pos in ranked:
-            child = value + float(delta[pos])
-            if child + rest >= self.threshold():
+        child = value + delta
+        for pos in ranked[: self.k_routes].tolist():  # the children are sets too
+            self.offer(float(child[pos]), (*members, start + pos))
+        # A child at p only adds locations after p: (room - 1) times the best of those
+        # bounds them; with one location left, it also fills at most what is still open.
+        after = np.minimum(np.minimum.accumulate(delta[::-1])[::-1], 0.0)
+        bound = child + np.append(after[1:], 0.0) * (room - 1)
+        if room == 2:
+            bound = np.maximum(bound, child + self.third_bounds(unfilled - filled, start))
+        rest = float(cheapest[: room - 1].sum())
+        for pos in ranked[bound[ranked] < self.threshold()].tolist():
+            limit = self.threshold()
+            if float(child[pos]) + rest >= limit:
                 break  # children come in increasing delta: none after this can do better
-            members_child = (*members, start + int(pos))
-            self.offer(child, members_child)
-            self.run(members_child, child, start + int(pos) + 1)
-            if self.stopped:
-                return
+            if float(bound[pos]) < limit:
+                self.run(
+                    (*members, start + pos), float(child[pos]), start + pos + 1, delta[pos + 1 :]
+                )
+                if self.stopped:
+                    return
+
+    def third_bounds(self, unfilled: IntArray, start: int) -> FloatArray:
+        """For the child at each position ``p >= start`` with ``unfilled`` units still open:
+        the least marginal of any one location after ``p`` (see :func:`_third_table`)."""
+        nxt = np.arange(start + 1, start + 1 + unfilled.shape[0])
+        out: FloatArray = self.third[np.minimum(unfilled, self.third.shape[0] - 1), nxt]
+        return out
 
 
 def search(problem: RoutingProblem, cand: IntArray, deadline: float) -> SetSearchOutcome:
@@ -149,16 +188,55 @@ def search(problem: RoutingProblem, cand: IntArray, deadline: float) -> SetSearc
         weight=weight[order],
         fo=fo[order],
         demand=demand,
-        k_routes=problem.max_routes,
+        # Without line_split, list more sets: the proof needs the runner-ups' relaxed values.
+        k_routes=problem.max_routes + (0 if problem.line_split else _EXTRA_SETS),
         max_sets=problem.max_locations,
         deadline=deadline,
+        third=_third_table(cap, weight, fo, order),
     )
-    state.run((), 0.0, 0)
+    state.run((), 0.0, 0, None)
     sets = sorted((-neg, members) for neg, members in state.best)
     columns = cand[order]
-    routes = [_route(problem, rows, state, [int(columns[p]) for p in m], m) for _, m in sets]
-    routes.sort(key=lambda r: r.cost)
-    return SetSearchOutcome(routes, not state.stopped, state.nodes)
+    built = [_route(problem, rows, state, [int(columns[p]) for p in m], m) for _, m in sets]
+    routes = sorted((route for route, _ in built), key=lambda r: r.cost)
+    proven = _proven(problem, state, sets, built)
+    return SetSearchOutcome(routes[: problem.max_routes], proven, state.nodes)
+
+
+def _proven(
+    problem: RoutingProblem,
+    state: _Search,
+    sets: list[tuple[float, tuple[int, ...]]],
+    built: list[tuple[Route, bool]],
+) -> bool:
+    """Whether the best route is optimal. With line_split the search is exact. Without, it
+    ranked sets by the split relaxation, a lower bound of a set's cost: each listed set was
+    then costed exactly, and every set not listed relaxes to at least the last listed one."""
+    if state.stopped:
+        return False
+    if problem.line_split or not built:
+        return True
+    best = min(route.cost for route, _ in built)
+    base = problem.unfilled_unit_penalty * sum(problem.quantity) - problem.split_penalty
+    full = len(sets) >= state.k_routes
+    beyond = base + sets[-1][0] if full else np.inf
+    exact = all(costed for _, costed in built)
+    return exact and best <= beyond + 1e-9 * max(1.0, abs(best))
+
+
+def _third_table(cap: IntArray, weight: FloatArray, fo: FloatArray, order: IntArray) -> FloatArray:
+    """``T[r, p]``: a lower bound of the marginal of any location at position ``>= p`` when
+    ``r`` units are still open (0 past the end). A location ``c`` fills at most
+    ``min(U_c, r)`` open units, each saving ``w_c``; any other unit of it only displaces a
+    filled one, saving at most ``min(w_c, spread)`` (savings differ by at most the spread)."""
+    units = cap.sum(axis=0)[order]
+    w = weight[order]
+    spread = float(weight.max() - weight.min())
+    open_units = np.minimum(units[None, :], np.arange(int(units.max()) + 1)[:, None])
+    gain = open_units * w + (units - open_units) * np.minimum(w, spread)
+    table = np.minimum.accumulate((fo[order] - gain)[:, ::-1], axis=1)[:, ::-1]
+    out: FloatArray = np.minimum(np.append(table, np.zeros((table.shape[0], 1)), axis=1), 0.0)
+    return out
 
 
 def _route(
@@ -167,21 +245,73 @@ def _route(
     state: _Search,
     locations: list[int],
     members: tuple[int, ...],
-) -> Route:
-    """The set's best assignment: each SKU from its largest-saving locations first, its
-    units to the SKU's lines in line order."""
-    left = list(problem.quantity)
+) -> tuple[Route, bool]:
+    """The set's best assignment (each SKU from its largest-saving locations first), and
+    whether it is the set's optimum."""
     shipments: list[tuple[int, int, int]] = []
-    by_saving = sorted(zip(members, locations, strict=True), key=lambda p: (-state.weight[p[0]], p[1]))
+    exact = True
+    by_saving = sorted(
+        zip(members, locations, strict=True), key=lambda p: (-state.weight[p[0]], p[1])
+    )
+    saving = {loc: float(state.weight[pos]) for pos, loc in by_saving}
     for i, row in enumerate(rows.tolist()):
         need = int(state.demand[i])
+        units: dict[int, int] = {}
+        stock: dict[int, int] = {}
         for pos, loc in by_saving:
-            units = min(int(state.cap[i, pos]), need)
-            need -= units
-            for line, sku in enumerate(problem.line_sku):
-                if sku == row and units > 0 and left[line] > 0:
-                    take = min(units, left[line])
-                    shipments.append((loc, line, take))
-                    left[line] -= take
-                    units -= take
-    return build_route(problem, shipments)
+            stock[loc] = int(state.cap[i, pos])
+            units[loc] = min(stock[loc], need)
+            need -= units[loc]
+        lines = [j for j, sku in enumerate(problem.line_sku) if sku == row]
+        placed, whole = _to_lines(problem, lines, units, stock, saving)
+        shipments.extend(placed)
+        exact = exact and whole
+    return build_route(problem, shipments), exact
+
+
+def _to_lines(
+    problem: RoutingProblem,
+    lines: list[int],
+    units: dict[int, int],
+    stock: dict[int, int],
+    saving: dict[int, float],
+) -> tuple[list[tuple[int, int, int]], bool]:
+    """One SKU's shipments from the set. With line_split: the relaxation's ``units`` per
+    location, in line order. Without: each line from one location, chosen by exhaustion
+    over the set's ``stock`` (a SKU has few lines) to save the most. The flag says the
+    result is the set's optimum (always, unless too many choices forced a heuristic)."""
+    out: list[tuple[int, int, int]] = []
+    if problem.line_split:
+        left = {j: problem.quantity[j] for j in lines}
+        for loc, count in sorted(units.items()):
+            for j in lines:
+                take = min(count, left[j])
+                if take:
+                    out.append((loc, j, take))
+                    left[j] -= take
+                    count -= take
+        return out, True
+    locs = sorted(stock)
+    best: tuple[float, tuple[int, ...]] = (-1.0, ())
+    for choice in _choices(len(locs), len(lines)):
+        value = 0.0
+        for i, loc in enumerate(locs):
+            asked = sum(problem.quantity[j] for j, c in zip(lines, choice, strict=True) if c == i)
+            value += saving[loc] * min(asked, stock[loc])
+        if value > best[0] + 1e-12:
+            best = (value, choice)
+    rest = dict(stock)
+    for j, i in zip(lines, best[1], strict=True):
+        take = min(problem.quantity[j], rest[locs[i]])
+        if take:
+            out.append((locs[i], j, take))
+            rest[locs[i]] -= take
+    return out, len(locs) ** len(lines) <= _EXHAUSTIVE
+
+
+def _choices(n_locs: int, n_lines: int) -> list[tuple[int, ...]]:
+    """Line-to-location choices to try: all of them when few, else largest-first greedy
+    spreads (one per starting location)."""
+    if n_locs**n_lines <= _EXHAUSTIVE:
+        return list(itertools.product(range(n_locs), repeat=n_lines))
+    return [tuple((start + j) % n_locs for j in range(n_lines)) for start in range(n_locs)]

@@ -1,8 +1,18 @@
-"""``solve()``: one routing problem in, its best routes out (DP first, CP-SAT when too big)."""
+"""``solve()``: one routing problem in, its best routes out.
+
+Paths, cheapest first: the exact DP over line blocks (:mod:`engine.dp`) for orders whose
+shape fits it (1-9 lines); otherwise exact candidate pruning (:mod:`engine.prune`) and the
+location-set branch and bound (:mod:`engine.setsearch`); the HiGHS MIP (:mod:`engine.mip`)
+or CP-SAT (:mod:`engine.optimizer`) for what the search cannot take (ship-complete orders,
+unit costs above the unfilled penalty, or a no-split order whose relaxation it cannot
+settle). ``stats["optimal"]`` says whether route 1 was proven optimal within the budget.
+"""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 from time import perf_counter
 
 import numpy as np
@@ -10,12 +20,16 @@ import numpy as np
 from engine import dp
 from engine.costing import route_key, validate_problem
 from engine.errors import InvalidParamsError
-from engine.mip import solve_mip
-from engine.optimizer import solve_cpsat
+from engine.exact import solve_exact
 from engine.params import SolveParams
-from engine.prune import prune, stocked_candidates
-from engine.problem import FloatArray, FulfillmentPlan, IntArray, Route, RoutingProblem, RoutingResult
-
+from engine.problem import (
+    FloatArray,
+    FulfillmentPlan,
+    IntArray,
+    Route,
+    RoutingProblem,
+    RoutingResult,
+)
 
 _DEFAULT = SolveParams()
 
@@ -30,6 +44,8 @@ class _Shape:
     group_rows: IntArray
     item_lines: tuple[tuple[int, ...], ...]  # lines behind each item
     complete: bool  # every unit of the order can be placed in some state
+    pairs: int  # (state, block) pairs the DP enumerates
+    states: int
 
 
 def solve(problem: RoutingProblem, params: SolveParams | None = None) -> RoutingResult:
@@ -42,53 +58,55 @@ def solve(problem: RoutingProblem, params: SolveParams | None = None) -> Routing
     if not shape.caps or (problem.ship_complete and not shape.complete):
         return RoutingResult((), "none", {"optimal": 1.0, "elapsed_ms": _ms(start)})
     fits = (
-        dp.pair_count(shape.caps) <= params.max_dp_pairs
-        and int(np.prod(np.array(shape.caps) + 1)) * problem.n_candidates <= params.max_dp_cells
+        shape.pairs <= params.max_dp_pairs
+        and shape.states * problem.n_candidates <= params.max_dp_cells
     )
     if params.force_solver == "dp" and not fits:
         raise InvalidParamsError("force_solver='dp' but the problem exceeds the DP limits")
-    if params.force_solver in ("mip", "cpsat") or not fits:
-        return _solve_exact(problem, params, start)
+    if params.force_solver not in ("auto", "dp") or not fits:
+        return solve_exact(problem, params, start)
     routes, conflict = _solve_dp(problem, shape)
     stats = {"optimal": 1.0, "dp_conflict": float(conflict), "elapsed_ms": _ms(start)}
     return RoutingResult(tuple(routes), "dp", stats)
 
 
-def _solve_exact(problem: RoutingProblem, params: SolveParams, start: float) -> RoutingResult:
-    """The solver path: prune candidates exactly, then the MIP or CP-SAT."""
-    stocked = stocked_candidates(problem)
-    cand = prune(problem) if params.prune else stocked
-    stats = {"stocked": float(stocked.shape[0]), "candidates": float(cand.shape[0])}
-    solver = params.force_solver if params.force_solver != "auto" else params.exact_solver
-    if solver == "mip":
-        out = solve_mip(problem, params, cand)
-        routes, proven = out.routes, out.proven
-    else:
-        found = solve_cpsat(problem, params, cand)
-        routes, proven = found.routes, found.proven
-        solver = "cpsat"
-    stats.update(optimal=float(proven), elapsed_ms=_ms(start))
-    return RoutingResult(tuple(routes), "mip" if solver == "mip" else "cpsat", stats)
-
-
 def _shape(problem: RoutingProblem) -> _Shape:
-    stocked = problem.stock.sum(axis=1)  # zero for every row when there is no candidate
-    rows = sorted({s for s in problem.line_sku if stocked[s] > 0})
-    active = [j for j, s in enumerate(problem.line_sku) if stocked[s] > 0]
-    complete = len(active) == problem.n_lines
-    if problem.line_split:
-        lines = tuple(tuple(j for j in active if problem.line_sku[j] == s) for s in rows)
-        demand = [sum(problem.quantity[j] for j in group) for group in lines]
+    stocked = problem.stock.sum(axis=1).tolist()  # zeros when there is no candidate
+    demand = [0] * len(stocked)
+    for sku, qty in zip(problem.line_sku, problem.quantity, strict=True):
+        demand[sku] += qty
+    # Stock beyond a SKU's demand never changes the shape: cap it so shapes repeat.
+    held = tuple(min(have, want) for have, want in zip(stocked, demand, strict=True))
+    return _shape_of(problem.line_sku, problem.quantity, problem.line_split, held)
+
+
+@lru_cache(maxsize=4096)
+def _shape_of(
+    line_sku: tuple[int, ...], quantity: tuple[int, ...], line_split: bool, held: tuple[int, ...]
+) -> _Shape:
+    """The DP's view of an order given how many units of each SKU row all candidates hold."""
+    rows = sorted({s for s in line_sku if held[s] > 0})
+    active = [j for j, s in enumerate(line_sku) if held[s] > 0]
+    complete = len(active) == len(line_sku)
+    if line_split:
+        # Items in a canonical order (largest cap first) so that more orders share tables.
+        wanted = dict.fromkeys(rows, 0)
+        for j in active:
+            wanted[line_sku[j]] += quantity[j]
+        rows.sort(key=lambda s: (-min(held[s], wanted[s]), s))
+        lines = tuple(tuple(j for j in active if line_sku[j] == s) for s in rows)
+        demand = [sum(quantity[j] for j in group) for group in lines]
         # No state needs more units of a SKU than all candidates hold together.
-        caps = tuple(min(d, int(stocked[s])) for d, s in zip(demand, rows, strict=True))
+        caps = tuple(min(d, held[s]) for d, s in zip(demand, rows, strict=True))
         complete = complete and caps == tuple(demand)
-        return _Shape(
-            tuple(range(len(rows))), caps, (1,) * len(rows), np.array(rows), lines, complete
-        )
-    groups = tuple(rows.index(problem.line_sku[j]) for j in active)
-    qty = tuple(problem.quantity[j] for j in active)
-    lines = tuple((j,) for j in active)
-    return _Shape(groups, (1,) * len(active), qty, np.array(rows), lines, complete)
+        groups, qty = tuple(range(len(rows))), (1,) * len(rows)
+    else:
+        groups = tuple(rows.index(line_sku[j]) for j in active)
+        qty = tuple(quantity[j] for j in active)
+        lines = tuple((j,) for j in active)
+        caps = (1,) * len(active)
+    states = math.prod(c + 1 for c in caps)
+    return _Shape(groups, caps, qty, np.array(rows), lines, complete, dp.pair_count(caps), states)
 
 
 def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool]:
@@ -121,13 +139,28 @@ def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool
 
 
 def _final(problem: RoutingProblem, tab: dp.Tables, k_max: int) -> FloatArray:
-    """What ending with k blocks in state c adds: unfilled units, minus the first FO's split."""
-    unfilled = sum(problem.quantity) - tab.demand
-    row = problem.unfilled_unit_penalty * unfilled - problem.split_penalty
-    if problem.ship_complete:
+    """What ending with k blocks in state c adds: unfilled units, minus the first FO's split
+    (read-only: cached per shape and penalties)."""
+    return _final_of(
+        tab,
+        k_max,
+        sum(problem.quantity),
+        problem.unfilled_unit_penalty,
+        problem.split_penalty,
+        problem.ship_complete,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _final_of(
+    tab: dp.Tables, k_max: int, units: int, penalty: float, split: float, complete: bool
+) -> FloatArray:
+    row = penalty * (units - tab.demand) - split
+    if complete:
         row = np.where(np.arange(row.shape[0]) == row.shape[0] - 1, row, np.inf)
     final = np.tile(row, (k_max + 1, 1))
     final[0, :] = np.inf  # shipping nothing is not a route
+    final.flags.writeable = False
     return final
 
 
@@ -158,21 +191,23 @@ def _alternatives(
     g, best, arg, total, costs, _ = arrays
     options: dict[frozenset[dp.Block], float] = {frozenset(optimum): -np.inf}
     flat = total.ravel()
-    for idx in np.argsort(flat, kind="stable")[: 2 * want + 1]:
-        if np.isfinite(flat[idx]):
-            k, state = np.unravel_index(int(idx), total.shape)
-            blocks = dp.trace_relaxed(tab, g, best, arg, int(k), int(state))
+    n_states = total.shape[1]
+    mine = len(optimum) * n_states + sum(block for block, _ in optimum)
+    ends = np.argsort(flat, kind="stable")[: want + 1].tolist()
+    for idx, end_value in zip(ends, flat[ends].tolist(), strict=True):
+        if idx != mine and end_value < np.inf:  # the optimum's own end state is known
+            k, state = divmod(idx, n_states)
+            blocks = dp.trace_relaxed(tab, g, best, arg, k, state)
             if len({loc for _, loc in blocks}) == len(blocks):
-                options.setdefault(frozenset(blocks), float(flat[idx]))
+                options.setdefault(frozenset(blocks), end_value)
     used = {loc for _, loc in optimum}
-    rows = np.array([block for block, _ in optimum], dtype=np.int64)
-    for (block, loc), top in zip(
-        optimum, dp.top_candidates(costs, rows, len(used) + want), strict=True
-    ):
+    rows = [block for block, _ in optimum]
+    tops = dp.top_candidates(costs, rows, len(used) + want)
+    for (block, loc), top in zip(optimum, tops, strict=True):
         rest = [b for b in optimum if b != (block, loc)]
-        for other in [int(c) for c in top if int(c) not in used][:want]:
-            swapped = value - costs[block, loc] + costs[block, other]
-            options.setdefault(frozenset([*rest, (block, other)]), float(swapped))
+        base = value - float(costs[block, loc])
+        for other, cost in [(c, v) for c, v in top if c not in used][:want]:
+            options.setdefault(frozenset([*rest, (block, other)]), base + cost)
     ranked = sorted(options.items(), key=lambda item: (item[1], sorted(item[0])))
     return [(list(blocks), cost) for blocks, cost in ranked[1 : want + 1]]
 
@@ -209,7 +244,9 @@ def _route(
                         units -= take
             lines.sort()
         else:
-            lines = _fill_lines(problem, [shape.item_lines[i][0] for i, d in enumerate(row) if d], loc)
+            lines = _fill_lines(
+                problem, [shape.item_lines[i][0] for i, d in enumerate(row) if d], loc
+            )
             for line, qty in lines:
                 left[line] -= qty
         plans.append(FulfillmentPlan(loc, tuple(lines)))

@@ -81,7 +81,9 @@ def read_orders_jsonl(path: str | Path) -> list[Order]:
         try:
             orders.append(order_from_document(json.loads(line)))
         except json.JSONDecodeError as exc:
-            raise InvalidDocument(f"{path}:{number}", [Issue("", f"not valid JSON: {exc}")]) from None
+            raise InvalidDocument(
+                f"{path}:{number}", [Issue("", f"not valid JSON: {exc}")]
+            ) from None
         except InvalidDocument as exc:
             raise InvalidDocument(f"{path}:{number}", exc.issues) from None
     return orders

@@ -13,13 +13,30 @@ from typing import Literal
 from engine.answer import PreviewAnswer
 from engine.network import Network
 from engine.order import Order
-from engine.preview import preview_many
+from engine.preview import preview, preview_many
 from flows.active import ActiveConfig
 from flows.bootstrap import Services
 from flows.documents import network_from_document
 from rules.loader import LoadedRules, NetworkRefs, check_references, parse_rules
 
 Explain = Literal["relevant", "full"]
+
+
+def preview_order(
+    services: Services, order: Order, *, max_routes: int = 3, explain: Explain = "relevant"
+) -> PreviewAnswer:
+    """The route preview of one order under the active network and rules; read-only."""
+    config = services.config()
+    return preview(
+        order,
+        network=config.network,
+        rules=config.rules.rules,
+        rules_version=config.rules.version,
+        stock=services.inventory,
+        now=datetime.fromtimestamp(services.clock(), tz=UTC),
+        max_routes=max_routes,
+        explain=explain,
+    )
 
 
 def preview_orders(
@@ -29,7 +46,7 @@ def preview_orders(
     max_routes: int = 3,
     explain: Explain = "relevant",
 ) -> list[PreviewAnswer]:
-    """Route previews under the active network and rules; read-only, reserves nothing."""
+    """Previews of many orders with one stock read; an error names ``orders[i]``."""
     config = services.config()
     return preview_many(
         orders,

@@ -31,7 +31,9 @@ def test_health_reports_the_active_rules_version(client: TestClient) -> None:
 
 
 def test_preview_ships_from_the_cheapest_location_with_stock(client: TestClient) -> None:
-    answer = client.post("/v1/routes/preview", json=order([{"id": "1", "sku": "SKU-1", "quantity": 2}]))
+    answer = client.post(
+        "/v1/routes/preview", json=order([{"id": "1", "sku": "SKU-1", "quantity": 2}])
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert body["status"] == "routable"

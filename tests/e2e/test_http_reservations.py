@@ -37,7 +37,10 @@ def test_a_reservation_any_line_of_which_lacks_stock_reserves_nothing(client: Te
 
 
 def test_the_same_id_with_other_lines_is_a_conflict(client: TestClient) -> None:
-    assert client.post("/v1/reservations", json=reservation("R3", ("DC02", "SKU-1", 1))).status_code == 201
+    assert (
+        client.post("/v1/reservations", json=reservation("R3", ("DC02", "SKU-1", 1))).status_code
+        == 201
+    )
     response = client.post("/v1/reservations", json=reservation("R3", ("DC02", "SKU-1", 2)))
     assert response.status_code == 409
 

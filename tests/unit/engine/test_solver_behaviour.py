@@ -83,12 +83,45 @@ def test_same_input_gives_the_same_answer() -> None:
     assert solve(problem, cpsat).routes == solve(problem, cpsat).routes
 
 
-def test_orders_beyond_dp_limits_fall_back_to_cpsat_with_the_same_optimum() -> None:
+@pytest.mark.parametrize("exact_solver", ["mip", "cpsat"])
+def test_orders_beyond_dp_limits_get_the_dp_optimum_from_the_search(exact_solver: str) -> None:
     problem = _large_problem(6, 200, seed=5)
-    fallback = solve(problem, SolveParams(max_dp_pairs=10))
-    assert fallback.solver == "cpsat"
+    fallback = solve(problem, SolveParams(max_dp_pairs=10, exact_solver=exact_solver))  # type: ignore[arg-type]
+    assert fallback.solver == "search"
     assert fallback.stats["optimal"] == 1.0
     assert fallback.routes[0].cost == pytest.approx(solve(problem).routes[0].cost)
+
+
+@pytest.mark.parametrize("exact_solver", ["mip", "cpsat"])
+def test_orders_the_search_cannot_take_fall_back_to_the_chosen_exact_solver(
+    exact_solver: str,
+) -> None:
+    problem = dataclasses.replace(_large_problem(6, 200, seed=5), ship_complete=True)
+    params = SolveParams(max_dp_pairs=10, exact_solver=exact_solver, time_limit_s=5.0)  # type: ignore[arg-type]
+    fallback = solve(problem, params)
+    assert fallback.solver == exact_solver
+    assert fallback.stats["optimal"] == 1.0
+    assert fallback.routes[0].cost == pytest.approx(solve(problem).routes[0].cost)
+
+
+def test_forcing_the_search_on_a_ship_complete_problem_is_refused() -> None:
+    with pytest.raises(InvalidParamsError):
+        solve(_problem(ship_complete=True), SolveParams(force_solver="search"))
+
+
+def test_solver_path_reports_candidates_kept_after_pruning() -> None:
+    problem = _large_problem(20, 500, seed=1)
+    result = solve(problem)
+    assert result.solver == "search"
+    assert result.stats["candidates"] <= result.stats["stocked"] <= problem.n_candidates
+
+
+def test_out_of_time_solver_path_says_route_one_is_not_proven_optimal() -> None:
+    problem = _large_problem(20, 2000, seed=7)
+    result = solve(problem, SolveParams(time_limit_s=1e-6))
+    assert result.stats["optimal"] == 0.0
+    assert result.routes
+    assert all(check_route(problem, route) == [] for route in result.routes)
 
 
 def test_twenty_line_order_over_thousands_of_candidates_gets_valid_routes_in_budget() -> None:
@@ -118,7 +151,7 @@ def test_forcing_dp_on_a_problem_too_big_for_it_is_refused() -> None:
 )
 def test_malformed_problem_is_rejected(changes: dict[str, object]) -> None:
     with pytest.raises(InvalidProblemError):
-        solve(_problem(**changes))
+        solve(_problem(**changes), SolveParams(validate=True))
 
 
 @pytest.mark.parametrize(
@@ -129,6 +162,8 @@ def test_malformed_problem_is_rejected(changes: dict[str, object]) -> None:
         {"max_dp_pairs": 0},
         {"cost_scale": 0.5},
         {"force_solver": "greedy"},
+        {"exact_solver": "dp"},
+        {"mip_gap_abs": -1.0},
     ],
 )
 def test_out_of_range_params_are_rejected(kwargs: dict[str, object]) -> None:
