@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Body, FastAPI, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 from fastapi.responses import JSONResponse
 
 from api import errors
@@ -37,6 +39,7 @@ from inventory.records import parse_csv, parse_json
 
 MaxRoutes = Annotated[int, Query(ge=1, le=20, description="how many routes, best first")]
 Explain = Annotated[Literal["relevant", "full"], Query(description="excluded candidates to list")]
+ModelT = TypeVar("ModelT", bound=BaseModel)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
@@ -72,10 +75,17 @@ def _routes(app: FastAPI) -> None:
         config = _svc(request).config()
         return {"status": "ok", "rules_version": config.rules.version}
 
-    @app.post("/v1/routes/preview", response_model=PreviewAnswer)
+    @app.post(
+        "/v1/routes/preview",
+        response_model=PreviewAnswer,
+        openapi_extra=_json_body("Order"),
+    )
     async def preview(
-        request: Request, order: Order, max_routes: MaxRoutes = 3, explain: Explain = "relevant"
+        request: Request, max_routes: MaxRoutes = 3, explain: Explain = "relevant"
     ) -> Response:
+        # Validated straight from the bytes (pydantic-core parses JSON itself): the hot
+        # path of every checkout skips a json.loads and a dict walk.
+        order = _parse_body(Order, await request.body())
         answer = routing.preview_order(_svc(request), order, max_routes=max_routes, explain=explain)
         return _json(answer)
 
@@ -196,6 +206,20 @@ def _routes(app: FastAPI) -> None:
             rules=loaded.rules.model_dump(mode="json"),
             text=loaded.text,
         )
+
+
+def _json_body(schema: str) -> dict[str, Any]:
+    """OpenAPI text for a body that a handler validates itself."""
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"requestBody": {"content": {"application/json": {"schema": ref}}, "required": True}}
+
+
+def _parse_body(model: type[ModelT], raw: bytes) -> ModelT:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
 
 
 def _network_out(version: str, network: Any) -> NetworkOut:

@@ -25,7 +25,7 @@ def solve_exact(problem: RoutingProblem, params: SolveParams, start: float) -> R
     fits_search = setsearch.applies(problem, cand)
     if force == "search" and not fits_search:
         raise InvalidParamsError(
-            "force_solver='search' needs an order that is not ship_complete and unit costs "
+            "force_solver='search' needs candidates and, unless ship_complete, unit costs "
             "at most the unfilled penalty"
         )
     solver: Solver
@@ -38,7 +38,7 @@ def solve_exact(problem: RoutingProblem, params: SolveParams, start: float) -> R
         if proven or force == "search" or perf_counter() >= deadline:
             stats.update(optimal=float(proven), elapsed_ms=_ms(start))
             return RoutingResult(tuple(_distinct(routes, problem.max_routes)), solver, stats)
-        # Without line_split the search's best route split a line: the solver settles it.
+        # Without line_split the relaxation's ranking left it open: the solver may settle it.
         params = replace(params, time_limit_s=deadline - perf_counter())
     if force == "mip" or (force != "cpsat" and params.exact_solver == "mip"):
         out = solve_mip(problem, params, cand)

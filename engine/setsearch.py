@@ -1,4 +1,4 @@
-"""Exact branch and bound over location sets, for big line-split orders the DP cannot take.
+"""Exact branch and bound over location sets, for big orders the DP cannot take.
 
 With ``line_split`` on and no unit dearer than leaving it unfilled, a route is determined by
 its location set ``S`` (``|S| <= max_locations``): each SKU's units are best filled from the
@@ -18,6 +18,11 @@ The search enumerates each set once (positions increasing in the order of single
 value), keeps the ``k`` best sets, and cuts every node whose bound cannot beat the k-th.
 It is exact: ``proven`` unless the deadline stopped it. This bound is far stronger than an
 LP's here, because the LP may spread ``max_locations`` over many fractional locations.
+
+Ship-complete orders use a penalty larger than any complete route's cost, so the best set
+fills everything whenever some set can. Without line_split the same search ranks sets by
+the split relaxation (a lower bound), costs each listed set exactly (its lines each from
+one location, by exhaustion), and proves the optimum when the ranking settles it.
 """
 
 from __future__ import annotations
@@ -47,13 +52,13 @@ class SetSearchOutcome:
 
 
 def applies(problem: RoutingProblem, cand: IntArray) -> bool:
-    """Whether the search can prove this problem's optimum: not ship_complete, and no
-    candidate's unit cost above the unfilled penalty. Without line_split it solves the
-    split relaxation and proves the optimum when the best route splits no line."""
-    return (
-        not problem.ship_complete
-        and cand.size > 0
-        and float(problem.unit_cost[cand].max()) <= problem.unfilled_unit_penalty
+    """Whether the search can prove this problem's optimum: it needs candidates and, unless
+    ship_complete, no unit cost above the unfilled penalty. Without line_split it ranks sets
+    by the split relaxation and proves the optimum when the ranking settles it."""
+    if cand.size == 0:
+        return False
+    return problem.ship_complete or (
+        float(problem.unit_cost[cand].max()) <= problem.unfilled_unit_penalty
     )
 
 
@@ -179,7 +184,8 @@ def search(problem: RoutingProblem, cand: IntArray, deadline: float) -> SetSearc
     np.add.at(demand_all, line_sku, np.array(problem.quantity, dtype=np.int64))
     demand = demand_all[rows]
     cap = np.minimum(problem.stock[rows][:, cand], demand[:, None])
-    weight = problem.unfilled_unit_penalty - problem.unit_cost[cand]
+    penalty = _penalty(problem, cand)
+    weight = penalty - problem.unit_cost[cand]
     fo = problem.fixed_cost[cand] + problem.split_penalty
     alone = fo - cap.sum(axis=0) * weight  # delta_b of the empty set
     order = np.lexsort((cand, alone))  # strong singles first: a good bound early
@@ -198,9 +204,21 @@ def search(problem: RoutingProblem, cand: IntArray, deadline: float) -> SetSearc
     sets = sorted((-neg, members) for neg, members in state.best)
     columns = cand[order]
     built = [_route(problem, rows, state, [int(columns[p]) for p in m], m) for _, m in sets]
+    if problem.ship_complete:  # only routes that fill every unit count
+        built = [(route, costed) for route, costed in built if not route.unfilled]
     routes = sorted((route for route, _ in built), key=lambda r: r.cost)
-    proven = _proven(problem, state, sets, built)
+    base = penalty * int(demand.sum()) - problem.split_penalty
+    proven = _proven(problem, state, sets, built, base)
     return SetSearchOutcome(routes[: problem.max_routes], proven, state.nodes)
+
+
+def _penalty(problem: RoutingProblem, cand: IntArray) -> float:
+    """The unfilled penalty the search works with. Ship-complete: one larger than any route
+    that fills everything can cost, so the best set fills everything whenever a set can."""
+    if not problem.ship_complete:
+        return problem.unfilled_unit_penalty
+    most = problem.max_locations * float(problem.fixed_cost[cand].max() + problem.split_penalty)
+    return 1.0 + most + sum(problem.quantity) * float(problem.unit_cost[cand].max())
 
 
 def _proven(
@@ -208,19 +226,22 @@ def _proven(
     state: _Search,
     sets: list[tuple[float, tuple[int, ...]]],
     built: list[tuple[Route, bool]],
+    base: float,
 ) -> bool:
-    """Whether the best route is optimal. With line_split the search is exact. Without, it
-    ranked sets by the split relaxation, a lower bound of a set's cost: each listed set was
-    then costed exactly, and every set not listed relaxes to at least the last listed one."""
+    """Whether the best route is optimal (or, with none, that no route exists). With
+    line_split the search is exact. Without, it ranked sets by the split relaxation, a lower
+    bound of a set's cost: each listed set was then costed exactly, and every set not listed
+    relaxes to at least the last listed one (``base`` turns relaxed values into costs)."""
     if state.stopped:
         return False
-    if problem.line_split or not built:
+    if problem.line_split:
         return True
-    best = min(route.cost for route, _ in built)
-    base = problem.unfilled_unit_penalty * sum(problem.quantity) - problem.split_penalty
     full = len(sets) >= state.k_routes
     beyond = base + sets[-1][0] if full else np.inf
+    best = min((route.cost for route, _ in built), default=np.inf)
     exact = all(costed for _, costed in built)
+    if best == np.inf:
+        return exact and not full
     return exact and best <= beyond + 1e-9 * max(1.0, abs(best))
 
 

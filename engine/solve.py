@@ -10,6 +10,7 @@ settle). ``stats["optimal"]`` says whether route 1 was proven optimal within the
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -107,6 +108,20 @@ def _shape_of(
         caps = (1,) * len(active)
     states = math.prod(c + 1 for c in caps)
     return _Shape(groups, caps, qty, np.array(rows), lines, complete, dp.pair_count(caps), states)
+
+
+def warm(max_items: int = 5, max_units: int = 3) -> int:
+    """Build the DP tables of every line-split order shape with up to ``max_items`` SKUs of
+    up to ``max_units`` units each (within the default DP limits), so that a service's first
+    orders do not pay for them (a new shape costs 0.1-2 ms once). Returns how many shapes."""
+    limit = SolveParams().max_dp_pairs
+    built = 0
+    for n in range(1, max_items + 1):
+        for caps in itertools.combinations_with_replacement(range(max_units, 0, -1), n):
+            if dp.pair_count(caps) <= limit:
+                dp.tables(tuple(range(n)), caps, (1,) * n)
+                built += 1
+    return built
 
 
 def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool]:

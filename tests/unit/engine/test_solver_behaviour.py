@@ -7,11 +7,12 @@ import dataclasses
 import numpy as np
 import pytest
 
+from engine import dp
 from engine.costing import check_route
 from engine.errors import InvalidParamsError, InvalidProblemError
 from engine.params import SolveParams
 from engine.problem import RoutingProblem
-from engine.solve import solve
+from engine.solve import solve, warm
 
 
 def _problem(**changes: object) -> RoutingProblem:
@@ -96,7 +97,8 @@ def test_orders_beyond_dp_limits_get_the_dp_optimum_from_the_search(exact_solver
 def test_orders_the_search_cannot_take_fall_back_to_the_chosen_exact_solver(
     exact_solver: str,
 ) -> None:
-    problem = dataclasses.replace(_large_problem(6, 200, seed=5), ship_complete=True)
+    # Units dearer than leaving them unfilled: the location-set search does not apply.
+    problem = dataclasses.replace(_large_problem(6, 200, seed=5), unfilled_unit_penalty=0.3)
     params = SolveParams(max_dp_pairs=10, exact_solver=exact_solver, time_limit_s=5.0)  # type: ignore[arg-type]
     fallback = solve(problem, params)
     assert fallback.solver == exact_solver
@@ -104,9 +106,9 @@ def test_orders_the_search_cannot_take_fall_back_to_the_chosen_exact_solver(
     assert fallback.routes[0].cost == pytest.approx(solve(problem).routes[0].cost)
 
 
-def test_forcing_the_search_on_a_ship_complete_problem_is_refused() -> None:
+def test_forcing_the_search_when_units_cost_more_than_leaving_them_is_refused() -> None:
     with pytest.raises(InvalidParamsError):
-        solve(_problem(ship_complete=True), SolveParams(force_solver="search"))
+        solve(_problem(unfilled_unit_penalty=0.1), SolveParams(force_solver="search"))
 
 
 def test_solver_path_reports_candidates_kept_after_pruning() -> None:
@@ -169,3 +171,12 @@ def test_malformed_problem_is_rejected(changes: dict[str, object]) -> None:
 def test_out_of_range_params_are_rejected(kwargs: dict[str, object]) -> None:
     with pytest.raises(InvalidParamsError):
         SolveParams(**kwargs)  # type: ignore[arg-type]
+
+
+def test_warm_builds_the_tables_that_line_split_orders_then_reuse() -> None:
+    dp.tables.cache_clear()
+    shapes = warm(max_items=3, max_units=2)
+    assert dp.tables.cache_info().currsize == shapes
+    problem = _problem(quantity=(2, 1))  # caps (2, 1): one of the warmed shapes
+    solve(problem)
+    assert dp.tables.cache_info().misses == shapes
