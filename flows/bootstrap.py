@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from engine.solve import warm
 from flows.active import ActiveConfig, ActiveConfigCache
 from flows.db import DocumentStore, make_engine
 from flows.documents import network_from_document, read_document
@@ -47,6 +48,7 @@ def bootstrap(
     _seed_inventory(settings, store, inventory, fresh_sample=seeded_network)
     active = ActiveConfigCache(store, clock, refresh_seconds=settings.refresh_seconds)
     active.current()  # fail at start-up, not on the first request, if something is missing
+    warm()  # build the optimizer's common DP tables now, not on the first checkouts
 
     def close() -> None:
         for closer in reversed(closers):
