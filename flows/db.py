@@ -90,6 +90,8 @@ active_rules = Table(
 
 _SINGLETON = 1
 _DDL_LOCK_KEY = 0x6F6D6E69  # "omni": serialises create_tables across PostgreSQL clients
+_DDL_ATTEMPTS = 8  # one per table is enough: each race loses at most one table
+
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
 StoredRules = tuple[str, str, str, str]  # text, fmt, source, version
@@ -163,12 +165,15 @@ class DocumentStore:
 
     def create_tables(self) -> None:
         """Create missing tables. Safe to call from several workers starting at once."""
-        try:
-            self._create_tables()
-        except exc.DBAPIError:
-            # Another process created the same table between our check and our CREATE
-            # (SQLite has no advisory lock); its tables are there now, so check again.
-            self._create_tables()
+        for attempt in range(_DDL_ATTEMPTS):
+            try:
+                self._create_tables()
+                return
+            except exc.DBAPIError:
+                # Another process created a table between our check and our CREATE (SQLite
+                # has no advisory lock); each retry finds more tables there and skips them.
+                if attempt == _DDL_ATTEMPTS - 1:
+                    raise
 
     def _create_tables(self) -> None:
         with self._engine.begin() as conn:
