@@ -36,6 +36,7 @@ from flows.documents import InvalidDocument, Issue
 from flows.settings import Settings
 from inventory.model import ReservationLine
 from inventory.records import parse_csv, parse_json
+from rules.loader import LoadedRules
 
 MaxRoutes = Annotated[int, Query(ge=1, le=20, description="how many routes, best first")]
 Explain = Annotated[Literal["relevant", "full"], Query(description="excluded candidates to list")]
@@ -168,13 +169,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/v1/rules", response_model=RulesOut)
     def get_rules(request: Request) -> RulesOut:
-        loaded = _svc(request).config().rules
-        return RulesOut(
-            version=loaded.version,
-            source=loaded.source,
-            rules=loaded.rules.model_dump(mode="json"),
-            text=loaded.text,
-        )
+        return _rules_out(_svc(request).config().rules)
 
     @app.put(
         "/v1/rules",
@@ -200,12 +195,16 @@ def _routes(app: FastAPI) -> None:
             else "auto"
         )
         loaded = routing.activate_rules(_svc(request), raw, fmt=fmt, source="PUT /v1/rules")
-        return RulesOut(
-            version=loaded.version,
-            source=loaded.source,
-            rules=loaded.rules.model_dump(mode="json"),
-            text=loaded.text,
-        )
+        return _rules_out(loaded)
+
+
+def _rules_out(loaded: LoadedRules) -> RulesOut:
+    return RulesOut(
+        version=loaded.version,
+        source=loaded.source,
+        rules=loaded.rules.model_dump(mode="json"),
+        text=loaded.text,
+    )
 
 
 def _json_body(schema: str) -> dict[str, Any]:

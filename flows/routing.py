@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypedDict
 
 from engine.answer import PreviewAnswer
 from engine.network import Network
 from engine.order import Order
-from engine.preview import preview, preview_many
+from engine.preview import StockReader, preview, preview_many
 from flows.active import ActiveConfig
 from flows.bootstrap import Services
 from flows.documents import network_from_document
 from rules.loader import LoadedRules, NetworkRefs, check_references, parse_rules
+from rules.schema import Rules
 
 Explain = Literal["relevant", "full"]
 
@@ -26,17 +27,7 @@ def preview_order(
     services: Services, order: Order, *, max_routes: int = 3, explain: Explain = "relevant"
 ) -> PreviewAnswer:
     """The route preview of one order under the active network and rules; read-only."""
-    config = services.config()
-    return preview(
-        order,
-        network=config.network,
-        rules=config.rules.rules,
-        rules_version=config.rules.version,
-        stock=services.inventory,
-        now=datetime.fromtimestamp(services.clock(), tz=UTC),
-        max_routes=max_routes,
-        explain=explain,
-    )
+    return preview(order, **_context(services), max_routes=max_routes, explain=explain)
 
 
 def preview_orders(
@@ -47,17 +38,26 @@ def preview_orders(
     explain: Explain = "relevant",
 ) -> list[PreviewAnswer]:
     """Previews of many orders with one stock read; an error names ``orders[i]``."""
+    return preview_many(orders, **_context(services), max_routes=max_routes, explain=explain)
+
+
+def _context(services: Services) -> _PreviewContext:
     config = services.config()
-    return preview_many(
-        orders,
-        network=config.network,
-        rules=config.rules.rules,
-        rules_version=config.rules.version,
-        stock=services.inventory,
-        now=datetime.fromtimestamp(services.clock(), tz=UTC),
-        max_routes=max_routes,
-        explain=explain,
-    )
+    return {
+        "network": config.network,
+        "rules": config.rules.rules,
+        "rules_version": config.rules.version,
+        "stock": services.inventory,
+        "now": datetime.fromtimestamp(services.clock(), tz=UTC),
+    }
+
+
+class _PreviewContext(TypedDict):
+    network: Network
+    rules: Rules
+    rules_version: str
+    stock: StockReader
+    now: datetime
 
 
 def replace_network(services: Services, document: object) -> Network:
