@@ -1,0 +1,52 @@
+"""Every worker and every restart sees the same network and rules (they live in the database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from flows.bootstrap import bootstrap
+from flows.settings import Settings
+from tests.e2e.conftest import small_env
+
+NEW_RULES = "version: 1\npolicies:\n  - name: single-package\n    split: {max_locations: 1}\n"
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_rules_put_on_one_worker_reach_another_within_the_refresh_interval(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.from_env(small_env(f"sqlite:///{tmp_path / 'shared.db'}"))
+    clock = ManualClock()
+    first, second = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
+    with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
+        before = b.get("/v1/rules").json()["version"]
+        put = a.put("/v1/rules", content=NEW_RULES, headers={"content-type": "application/yaml"})
+        assert put.status_code == 200
+        assert b.get("/v1/rules").json()["version"] == before  # cached until the refresh
+        clock.now += settings.refresh_seconds
+        assert b.get("/v1/rules").json()["version"] == put.json()["version"]
+    first.close()
+    second.close()
+
+
+def test_a_restart_keeps_the_active_rules(tmp_path: Path) -> None:
+    settings = Settings.from_env(small_env(f"sqlite:///{tmp_path / 'restart.db'}"))
+    services = bootstrap(settings)
+    with TestClient(create_app(services)) as client:
+        version = client.put(
+            "/v1/rules", content=NEW_RULES, headers={"content-type": "application/yaml"}
+        ).json()["version"]
+    services.close()
+    restarted = bootstrap(settings)
+    assert restarted.config().rules.version == version
+    restarted.close()
