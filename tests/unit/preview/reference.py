@@ -208,7 +208,9 @@ class Reference:
             left = line.quantity - sum(vector)
             if left and self.policy.split.ship_complete:
                 continue
-            mine = tuple((loc_id, j, q) for loc_id, q in zip(self.eligible, vector) if q)
+            mine = tuple(
+                (loc_id, j, q) for loc_id, q in zip(self.eligible, vector, strict=True) if q
+            )
             places = {s[0] for s in shipments} | {s[0] for s in mine}
             if len(places) > self.policy.split.max_locations:
                 continue
@@ -244,6 +246,10 @@ class Reference:
         costs = self.ranked_costs()
         return costs[0] if costs else None
 
+    def best_route(self) -> RouteIn | None:
+        """One least-cost route (the first by its key among equals), ``None`` if unroutable."""
+        return min(self.routes(), key=lambda r: (self.check(r).cost, r.key()), default=None)
+
 
 def _require(condition: bool, message: str) -> None:
     if not condition:
@@ -251,12 +257,15 @@ def _require(condition: bool, message: str) -> None:
 
 
 def route_of(
-    order: Order, fulfillment_orders: Sequence[tuple[str, Sequence[tuple[str, int]]]],
+    order: Order,
+    fulfillment_orders: Sequence[tuple[str, Sequence[tuple[str, int]]]],
     unfilled: Sequence[tuple[str, int]],
 ) -> RouteIn:
     """A :class:`RouteIn` from (location id, [(line id, qty)]) pairs and unfilled (line id, qty)."""
     index = {line.id: j for j, line in enumerate(order.lines)}
     shipments = tuple(
-        (loc_id, index[line_id], qty) for loc_id, lines in fulfillment_orders for line_id, qty in lines
+        (loc_id, index[line_id], qty)
+        for loc_id, lines in fulfillment_orders
+        for line_id, qty in lines
     )
     return RouteIn(shipments, tuple((index[line_id], qty) for line_id, qty in unfilled))

@@ -8,6 +8,7 @@ under DESIGN.md's text without touching the engine's candidates, solver or costi
 
 from __future__ import annotations
 
+import math
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -30,8 +31,7 @@ TOL = 1e-5  # the answer rounds costs and distances to 6 decimals
 SKUS = ("A", "B", "C", "D")
 UNKNOWN_SKU = "NOPE"
 CENTER = (40.0, -75.0)
-MAX_ROUTES = 3
-BLOCKS = 24
+BLOCKS = 80
 BLOCK_SIZE = 50
 
 
@@ -43,6 +43,7 @@ class Instance:
     order: Order
     figures: dict[tuple[str, str], Figures]
     stock: MemoryInventory
+    max_routes: int
 
     @property
     def policy(self) -> Policy:
@@ -53,7 +54,7 @@ class Instance:
 
 
 def _coordinates(rng: random.Random) -> tuple[float, float]:
-    # within about ±250 km of the centre, so 50-400 km distance fences bite
+    # within about ±250 km of the centre, so the 150-900 km distance fences bite
     return CENTER[0] + rng.uniform(-2.2, 2.2), CENTER[1] + rng.uniform(-2.8, 2.8)
 
 
@@ -61,11 +62,15 @@ def _money(rng: random.Random, high: float, zero_chance: float = 0.25) -> float:
     return 0.0 if rng.random() < zero_chance else round(rng.uniform(0.0, high), 3)
 
 
-def random_network(rng: random.Random) -> Network:
+def random_network(rng: random.Random, scarce: bool) -> Network:
     locations = []
-    for i in range(rng.randint(2, 5)):
+    for i in range(rng.choice((2, 3, 4, 4, 5, 5))):
         lat, lon = _coordinates(rng)
-        caps = rng.choice([("ship",)] * 4 + [("ship", "pickup")] * 4 + [("pickup",), ()])
+        caps = rng.choice(
+            [("ship",), ("ship", "pickup")]
+            if scarce
+            else [("ship",)] * 4 + [("ship", "pickup")] * 4 + [("pickup",), ()]
+        )
         locations.append(
             {
                 "id": f"L{i}",
@@ -75,7 +80,7 @@ def random_network(rng: random.Random) -> Network:
                 "capabilities": caps,
                 "shipment_cost": _money(rng, 10.0),
                 "handling_cost_per_unit": _money(rng, 2.0),
-                "priority": rng.randint(0, 3),
+                "priority": rng.choice((-1, 0, 0, 1, 2, 3)),  # any integer is valid
             }
         )
     ids = [loc["id"] for loc in locations]
@@ -86,45 +91,60 @@ def random_network(rng: random.Random) -> Network:
     return Network.model_validate({"locations": locations, "location_groups": groups})
 
 
-def random_policy(rng: random.Random, network: Network, method: str) -> dict[str, Any]:
-    ids = list(network.location_ids)
+def random_sources(rng: random.Random, network: Network, scarce: bool) -> dict[str, Any]:
     sources: dict[str, Any] = {
-        "location_types": rng.choice([["warehouse", "store"]] * 4 + [["warehouse"], ["store"]]),
-        "exclude_locations": rng.sample(ids, rng.choice([0, 0, 0, 1, 2])),
+        "location_types": rng.choice(
+            [["warehouse", "store"]] * (9 if scarce else 4) + [["warehouse"], ["store"]]
+        ),
+        "exclude_locations": rng.sample(
+            network.location_ids, rng.choice([0] * (8 if scarce else 4) + [1, 1, 2])
+        ),
     }
-    if rng.random() < 0.35:
+    if rng.random() < (0.15 if scarce else 0.35):
         sources["location_group"] = rng.choice(network.location_groups).id
     if rng.random() < 0.4:
-        sources["max_distance_km"] = round(rng.uniform(150.0, 450.0), 1)
+        sources["max_distance_km"] = round(rng.uniform(150.0, 450.0) * (1 + scarce), 1)
+    return sources
+
+
+def random_policy(
+    rng: random.Random, network: Network, method: str, scarce: bool
+) -> dict[str, Any]:
     return {
         "name": f"policy-{method}",
         "when": rng.choice([{"delivery_method": method}, {}, {"channel": ["web", "app"]}]),
-        "sources": sources,
+        "sources": random_sources(rng, network, scarce),
         "inventory": {
-            "buffer_units": {"store": rng.randint(0, 2), "warehouse": rng.choice([0, 0, 1])}
+            "buffer_units": {
+                "store": rng.randint(0, 2 - scarce),
+                "warehouse": rng.choice([0, 0, 1]),
+            }
         },
         "split": {
-            "max_locations": rng.randint(1, 3),
+            "max_locations": rng.randint(1 + scarce, 3),
             "line_split": rng.random() < 0.5,
             "ship_complete": rng.random() < 0.25,
         },
         "cost": {
             "per_km": _money(rng, 0.05),
             "split_penalty": _money(rng, 5.0),
-            "unfilled_unit_penalty": rng.choice([0.0, 3.0, 1000.0, _money(rng, 50.0, 0.0)]),
+            "unfilled_unit_penalty": rng.choice(
+                [50.0, 1000.0] if scarce else [0.0, 3.0, 1000.0, _money(rng, 50.0, 0.0)]
+            ),
             "priority_weight": _money(rng, 2.0, 0.5),
         },
     }
 
 
-def random_order(rng: random.Random, network: Network, pickup: bool) -> Order:
+def random_order(rng: random.Random, network: Network, pickup: bool, scarce: bool) -> Order:
     skus = [rng.choice(SKUS) for _ in range(rng.randint(1, 3))]
     if len(skus) > 1 and rng.random() < 0.2:
         skus[-1] = skus[0]  # two lines of one SKU share its stock
     if rng.random() < 0.15:
         skus[rng.randrange(len(skus))] = UNKNOWN_SKU
     lines = [
-        {"id": f"ln{j}", "sku": sku, "quantity": rng.randint(1, 3)} for j, sku in enumerate(skus)
+        {"id": f"ln{j}", "sku": sku, "quantity": rng.randint(1 + scarce, 3)}
+        for j, sku in enumerate(skus)
     ]
     delivery: dict[str, Any]
     if pickup:
@@ -133,7 +153,9 @@ def random_order(rng: random.Random, network: Network, pickup: bool) -> Order:
         choices = stores if stores and rng.random() < 0.75 else network.location_ids
         delivery = {"method": "pickup", "location_id": rng.choice(choices)}
     else:
-        lat, lon = _coordinates(rng)
+        # sometimes right at a location (distance 0)
+        spot = rng.choice(network.locations) if rng.random() < 0.1 else None
+        lat, lon = _coordinates(rng) if spot is None else (spot.lat, spot.lon)
         delivery = {"method": "ship", "lat": lat, "lon": lon, "country": "US"}
     return Order.model_validate(
         {"id": "O1", "channel": "web", "lines": lines, "delivery": delivery}
@@ -141,7 +163,7 @@ def random_order(rng: random.Random, network: Network, pickup: bool) -> Order:
 
 
 def random_stock(
-    rng: random.Random, network: Network
+    rng: random.Random, network: Network, scarce: bool
 ) -> tuple[MemoryInventory, dict[tuple[str, str], Figures]]:
     """Stock in a real MemoryInventory, with some units held by reservations; the reference
     gets the same raw figures, tracked here independently of the inventory's arithmetic."""
@@ -150,8 +172,11 @@ def random_stock(
     for loc_id in network.location_ids:
         for sku in SKUS:
             if rng.random() < 0.85:
-                counts[(loc_id, sku)] = (rng.randint(0, 7), rng.choice([0, 0, 0, 1, 2]))
-    stock.upsert(InventoryRecord(loc, sku, on, safety) for (loc, sku), (on, safety) in counts.items())
+                on_hand = rng.randint(0, 3 if scarce else 7)
+                counts[(loc_id, sku)] = (on_hand, rng.choice([0] * (9 if scarce else 3) + [1, 2]))
+    stock.upsert(
+        InventoryRecord(loc, sku, on, safety) for (loc, sku), (on, safety) in counts.items()
+    )
     reserved: Counter[tuple[str, str]] = Counter()
     for r, key in enumerate(sorted(counts)):
         free = counts[key][0] - counts[key][1]
@@ -168,14 +193,17 @@ def random_stock(
 
 
 def instance(seed: int) -> Instance:
+    """A random instance. Two in five are *scarce*: open fences, little stock per location and
+    several units per line, so that routes split across locations and lines."""
     rng = random.Random(seed)
-    network = random_network(rng)
+    scarce = rng.random() < 0.4
+    network = random_network(rng, scarce)
     pickup = rng.random() < 0.2
-    policy = random_policy(rng, network, "pickup" if pickup else "ship")
+    policy = random_policy(rng, network, "pickup" if pickup else "ship", scarce)
     rules = Rules.model_validate({"version": 1, "policies": [policy]})
-    order = random_order(rng, network, pickup)
-    stock, figures = random_stock(rng, network)
-    return Instance(seed, network, rules, order, figures, stock)
+    order = random_order(rng, network, pickup, scarce)
+    stock, figures = random_stock(rng, network, scarce)
+    return Instance(seed, network, rules, order, figures, stock, rng.randint(1, 5))
 
 
 def answer_of(inst: Instance) -> PreviewAnswer:
@@ -186,7 +214,7 @@ def answer_of(inst: Instance) -> PreviewAnswer:
         rules_version="bruteforce",
         stock=inst.stock,
         now=NOW,
-        max_routes=MAX_ROUTES,
+        max_routes=inst.max_routes,
         explain="full",
     )
 
@@ -217,7 +245,7 @@ def check_routes(inst: Instance, ref: Reference, answer: PreviewAnswer) -> None:
     assert answer.status == ("partial" if answer.routes[0].unfilled else "routable")
     assert [r.rank for r in answer.routes] == list(range(1, len(answer.routes) + 1))
     # routes 2..k are distinct valid alternatives, not always the true k best (README)
-    assert len(answer.routes) <= min(MAX_ROUTES, len(ranked))
+    assert len(answer.routes) <= min(inst.max_routes, len(ranked))
     keys = set()
     lines = {line.id: line for line in inst.order.lines}
     for rank, route in enumerate(answer.routes, start=1):
@@ -289,3 +317,76 @@ def test_preview_matches_exhaustive_reference_on_random_instances(block: int) ->
             check_instance(instance(seed))
         except AssertionError as exc:
             raise AssertionError(f"seed {seed}: {exc}") from exc
+
+
+def features(inst: Instance, ref: Reference) -> set[str]:
+    """What an instance exercises, for the coverage check of the acceptance criteria."""
+    policy, order = inst.policy, inst.order
+    sources, split = policy.sources, policy.split
+    skus = [line.sku for line in order.lines]
+    found = {
+        "line_split" if split.line_split else "no_line_split",
+        "ship_complete" if split.ship_complete else "may_leave_unfilled",
+        f"max_locations={split.max_locations}",
+        order.delivery.method,
+    }
+    on_order = [f for (_, sku), f in inst.figures.items() if sku in skus]
+    flags = {
+        "safety_stock": any(f.safety_stock for f in on_order),
+        "reserved": any(f.reserved for f in on_order),
+        "buffer": any(policy.inventory.buffer_units.values()),
+        "location_group": sources.location_group is not None,
+        "exclude_locations": bool(sources.exclude_locations),
+        "max_distance_km": order.delivery.method == "ship"
+        and any(ref.distance_km(i) > (sources.max_distance_km or math.inf) for i in ref.ineligible),
+        "duplicate_sku": len(set(skus)) < len(skus),
+        "unknown_sku": UNKNOWN_SKU in skus,
+        "pickup_without_capability": order.delivery.method == "pickup" and not ref.eligible,
+        "no_unfilled_penalty": policy.cost.unfilled_unit_penalty == 0,
+    }
+    found |= {name for name, on in flags.items() if on}
+    best = ref.best_route()
+    if best is None:
+        return found | {"unroutable"}
+    found.add("partial" if best.unfilled else "complete")
+    places = {loc_id for loc_id, _, _ in best.shipments}
+    lines = [j for _, j, _ in best.shipments]
+    found |= {"split_route"} if len(places) > 1 else set()
+    return found | ({"split_line"} if len(set(lines)) < len(lines) else set())
+
+
+COVERED = (
+    "line_split",
+    "no_line_split",
+    "ship_complete",
+    "may_leave_unfilled",
+    "max_locations=1",
+    "max_locations=2",
+    "max_locations=3",
+    "ship",
+    "pickup",
+    "safety_stock",
+    "reserved",
+    "buffer",
+    "location_group",
+    "exclude_locations",
+    "max_distance_km",
+    "duplicate_sku",
+    "unknown_sku",
+    "pickup_without_capability",
+    "no_unfilled_penalty",
+    "unroutable",
+    "partial",
+    "complete",
+    "split_route",
+    "split_line",
+)
+
+
+def test_random_instances_cover_every_case_the_acceptance_criteria_name() -> None:
+    seen: Counter[str] = Counter()
+    for seed in range(BLOCKS * BLOCK_SIZE):
+        inst = instance(seed)
+        seen.update(features(inst, Reference(inst.order, inst.network, inst.policy, inst.figures)))
+    rare = {name: seen[name] for name in COVERED if seen[name] < BLOCKS * BLOCK_SIZE // 100}
+    assert not rare, f"cases seen in fewer than 1% of the instances: {rare}"
