@@ -131,7 +131,7 @@ def test_engine_preview_latency(
     one = previewer(network, stock, orders)
     for _ in range(n_orders):  # warm the caches and the DP tables
         one()
-    answer = benchmark.pedantic(one, rounds=rounds, iterations=1)
+    answer = benchmark.pedantic(one, rounds=rounds, iterations=1)  # type: ignore[no-untyped-call]
     assert answer.explanation.eligible == n_locations
 
 
@@ -160,7 +160,7 @@ def percentiles(
 
 
 def test_print_latency_percentiles_5_lines_500_locations(benchmark: BenchmarkFixture) -> None:
-    benchmark.pedantic(percentiles, rounds=1, iterations=1)
+    benchmark.pedantic(percentiles, rounds=1, iterations=1)  # type: ignore[no-untyped-call]
 
 
 if __name__ == "__main__":

@@ -6,12 +6,14 @@ excluded candidates, pickup alternatives) are ``TypedDict``s rather than models,
 assembles the composite models with ``model_construct`` (no validation: the engine produced
 every value, and a test revalidates dumped answers). Validating constructors cost about 0.8 µs
 per leaf model and 8 µs for a 40-entry explanation; this way a whole answer costs a few µs.
-The JSON is the same either way.
+The JSON is the same either way. The per-route models (a few per answer) go through
+:func:`built`, which is ``model_construct`` without its per-field default handling (0.5 µs
+instead of 2 µs; a test checks it against validation).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
@@ -31,6 +33,20 @@ Fence = Literal[
     "max_delivery_days",
     "pickup_location",
 ]
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def built(cls: type[M], values: dict[str, Any]) -> M:
+    """``cls.model_construct(**values)`` for ``values`` that name every field of ``cls``
+    (what ``model_construct`` does then, minus its per-field default lookups)."""
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", values)
+    object.__setattr__(model, "__pydantic_fields_set__", set(values))
+    object.__setattr__(model, "__pydantic_extra__", None)
+    object.__setattr__(model, "__pydantic_private__", None)
+    return model
 
 
 class LineOut(TypedDict):

@@ -90,6 +90,11 @@ class PolicyView:
     unit_cost: FloatArray
     buffer: IntArray  # per network location (all of them: the explanation needs it)
     idx_buffer: IntArray  # buffer[idx]
+    # the static fences' exclusions, for explanations of orders no per-order fence touched
+    excluded: IntArray  # network indices, ascending
+    excluded_buffer: IntArray  # (1, excluded): buffer[excluded]
+    excluded_pairs: tuple[tuple[str, Fence], ...]  # (location id, fence) of each
+    excluded_counts: dict[str, int]  # locations per fence (copy before handing it out)
 
 
 _networks: IdentityCache[NetworkView] = IdentityCache(8)
@@ -153,6 +158,9 @@ def _build_policy_view(network: Network, policy: Policy) -> PolicyView:
     idx = np.flatnonzero(code == ELIGIBLE).astype(np.int64)
     weight = policy.cost.priority_weight
     buffer = buffers(network, policy)
+    dropped = np.flatnonzero(code)
+    fences = [FENCES[f - 1] for f in code[dropped].tolist()]
+    code.flags.writeable = False  # shared by every order's candidates
     return PolicyView(
         static_code=code,
         idx=idx,
@@ -161,6 +169,10 @@ def _build_policy_view(network: Network, policy: Policy) -> PolicyView:
         unit_cost=arrays.handling_cost_per_unit[idx] + weight * arrays.priority[idx],
         buffer=buffer,
         idx_buffer=buffer[idx],
+        excluded=dropped,
+        excluded_buffer=buffer[dropped][None, :],
+        excluded_pairs=tuple(zip([ids[i] for i in dropped.tolist()], fences, strict=True)),
+        excluded_counts={fence: fences.count(fence) for fence in FENCES if fence in fences},
     )
 
 
@@ -178,7 +190,9 @@ class Candidates:
     ``code`` holds every network location's fence code; ``locations`` the network indices of
     the solver's candidates (eligible and stocked), aligned with ``problem``'s columns and with
     ``distance_km``; ``estimates`` (when a delivery method applies) is aligned with them too.
-    ``problem`` is ``None`` when there is no candidate.
+    ``problem`` is ``None`` when there is no candidate. ``static`` is the policy's view when
+    only its order-independent fences excluded locations (``code`` is then its static code),
+    so the explanation can use what the view caches.
     """
 
     code: CodeArray
@@ -187,6 +201,7 @@ class Candidates:
     distance_km: FloatArray
     estimates: Estimates | None
     problem: RoutingProblem | None
+    static: PolicyView | None = None
 
 
 def ship_candidates(
@@ -204,13 +219,14 @@ def ship_candidates(
     view = policy_view(network, policy)
     delivery = order.delivery
     assert delivery.method == "ship"
-    code = view.static_code.copy()
+    code = view.static_code  # copied before a per-order fence writes to it
     dist = distances_km(view.xyz, delivery.lat, delivery.lon)
     keep: IntArray | None = None  # positions in view.idx still in; None = all (no gathers)
     max_km = policy.sources.max_distance_km
     if max_km is not None:
         near = dist <= max_km
         if not near.all():
+            code = code.copy()
             code[view.idx[~near]] = MAX_DISTANCE
             keep = np.flatnonzero(near)
     estimates = None
@@ -221,6 +237,8 @@ def ship_candidates(
         max_days = policy.sources.max_delivery_days
         if max_days is not None:
             in_time = estimates.reachable & (estimates.delivery_days <= max_days)
+            if code is view.static_code:
+                code = code.copy()
             code[locations[~in_time]] = MAX_DAYS
             estimates = _subset(estimates, in_time)
             keep = np.flatnonzero(in_time) if keep is None else keep[in_time]
@@ -238,6 +256,7 @@ def ship_candidates(
         order,
         estimates,
         max_routes,
+        view if code is view.static_code else None,
     )
 
 
@@ -301,6 +320,7 @@ def _stocked(
     order: Order,
     estimates: Estimates | None,
     max_routes: int,
+    static: PolicyView | None = None,
 ) -> Candidates:
     """Usable stock at the eligible ``locations``; drop the ones holding nothing; build the
     problem."""
@@ -332,7 +352,7 @@ def _stocked(
             unfilled_unit_penalty=policy.cost.unfilled_unit_penalty,
             max_routes=max_routes,
         )
-    return Candidates(code, eligible, locations, dist, estimates, problem)
+    return Candidates(code, eligible, locations, dist, estimates, problem, static)
 
 
 def _subset(estimates: Estimates, mask: npt.NDArray[np.bool_] | IntArray) -> Estimates:

@@ -8,7 +8,7 @@ Items and blocks:
       that one candidate with as many units as pay off (all the stock allows when the unit cost
       is at most the unfilled penalty, else one unit a line), sharing the SKU's stock.
 States are mixed-radix vectors (units of each item already placed). For each block we take its
-cheapest candidate (one numpy pass over a blocks x candidates cost matrix), then ``g[k][c]`` is
+cheapest candidate (:class:`SplitCosts`, :class:`MatrixCosts`), then ``g[k][c]`` is
 the cheapest way to place exactly ``c`` with ``k`` blocks. That is a relaxation (two blocks may
 pick the same candidate); when its optimum uses distinct candidates it is exact. Otherwise a
 location-indexed DP over the few best candidates of every block settles it exactly: with
@@ -28,6 +28,42 @@ import numpy.typing as npt
 from engine.problem import FloatArray, IntArray, RoutingProblem
 
 Block = tuple[int, int]  # (block = state index, candidate index)
+_INSIDE_STATES = 256  # keep the states x states table up to 64 KB per cached shape
+
+
+@dataclass(frozen=True, eq=False)
+class Lattice:
+    """Per shape: the index arrays of :class:`SplitCosts` (cells are ``units x states``)."""
+
+    caps: IntArray  # (items, 1): the highest digit of each item
+    weights: IntArray  # (items,): a state's index is ``weights @ digits``
+    top: int  # the index of the full state
+    offsets: IntArray  # (units, 1): the first cell of each unit count, (u - 1) * states
+    units: FloatArray  # (units, 1): 1 .. units
+    up_cells: IntArray  # per block b >= 1 (sorted by b), per state m >= b: cell (|b|, m)
+    up_starts: IntArray  # first entry of each block in up_cells (for np.minimum.reduceat)
+    inside: npt.NDArray[np.bool_] | None  # [b, m] when b <= m (b >= 1); None for big shapes
+    size: IntArray  # (states,): units in the state
+
+
+def _lattice(caps: tuple[int, ...], digits: IntArray, within: npt.NDArray[np.bool_]) -> Lattice:
+    """``within[c, b]``: state ``b`` fits inside state ``c`` (``b >= 1``)."""
+    radix = np.array(caps, dtype=np.int64) + 1
+    n_states = digits.shape[0]
+    size = digits.sum(axis=1)
+    n_units = max(int(size.max()), 1)
+    block, state = np.nonzero(within.T)  # sorted by block; block 0 has no entry
+    return Lattice(
+        caps=(radix - 1)[:, None],
+        weights=np.concatenate([[1], np.cumprod(radix)[:-1]]).astype(np.int64),
+        top=n_states - 1,
+        offsets=(np.arange(n_units, dtype=np.int64) * n_states)[:, None],
+        units=np.arange(1, n_units + 1, dtype=np.float64)[:, None],
+        up_cells=(size[block] - 1) * n_states + state,
+        up_starts=np.searchsorted(block, np.arange(1, n_states)),
+        inside=np.ascontiguousarray(within.T) if n_states <= _INSIDE_STATES else None,
+        size=size,
+    )
 
 
 @dataclass(frozen=True, eq=False)
@@ -36,16 +72,22 @@ class Tables:
 
     digits: IntArray  # (states, items): units of each item in the state
     rows: tuple[tuple[int, ...], ...]  # the same as Python ints (route building reads these)
+    parts: tuple[tuple[tuple[int, int], ...], ...]  # per state: its (item, units > 0) pairs
     demand: FloatArray  # (states,): units the state asks for (its lines' quantities, no-split)
     size: FloatArray  # (states,): items (lines) in the state
     pair_rest: IntArray  # for every (state c, block b <= c, b > 0), sorted by c: c - b
     pair_block: IntArray
+    pair_state: IntArray
     starts: IntArray  # first pair of each state 1..S-1 (for np.minimum.reduceat)
     group_demand: IntArray  # (groups, states, 1): units of each SKU group the state asks for
     group_lines: IntArray  # (groups, states, 1): lines of each SKU group in the state
     pairs_of: tuple[tuple[IntArray, IntArray], ...]  # per state: its (c - b, b) pairs
     group_demand16: npt.NDArray[np.int16]  # group_demand as int16 (values <= demand_cap)
     demand_cap: int  # the most units any state asks for
+    half_rest: IntArray  # the pairs with block >= rest (enough for two blocks: symmetric)
+    half_block: IntArray
+    half_starts: IntArray
+    lattice: Lattice
 
 
 @lru_cache(maxsize=512)
@@ -61,6 +103,9 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
     fits[:, 0] = False
     pair_state, pair_block = np.nonzero(fits)  # row-major, so sorted by state
     starts = np.searchsorted(pair_state, np.arange(1, n_states))
+    pair_rest = rest_all[pair_state, pair_block]
+    rows = tuple(tuple(row) for row in digits.tolist())
+    half = pair_block >= pair_rest  # every state keeps (c, c): rest 0
     n_groups = max(groups) + 1
     units = digits * np.array(qty, dtype=np.int64)[None, :]
     group_of = np.zeros((len(groups), n_groups), dtype=np.int64)
@@ -68,17 +113,23 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
     demand_g, lines_g = units @ group_of, digits @ group_of
     return Tables(
         digits=digits,
-        rows=tuple(tuple(int(d) for d in row) for row in digits.tolist()),
+        rows=rows,
+        parts=tuple(tuple((i, d) for i, d in enumerate(row) if d) for row in rows),
         demand=units.sum(axis=1).astype(np.float64),
         size=digits.sum(axis=1).astype(np.float64),
-        pair_rest=rest_all[pair_state, pair_block],
+        pair_rest=pair_rest,
         pair_block=pair_block,
+        pair_state=pair_state,
         starts=starts,
         group_demand=np.ascontiguousarray(demand_g.T[:, :, None]),
         group_lines=np.ascontiguousarray(lines_g.T[:, :, None]),
-        pairs_of=_pairs_of(rest_all[pair_state, pair_block], pair_block, starts),
+        pairs_of=_pairs_of(pair_rest, pair_block, starts),
         group_demand16=np.ascontiguousarray(demand_g.T[:, :, None]).astype(np.int16),
         demand_cap=int(units.sum(axis=1).max()),
+        half_rest=pair_rest[half],
+        half_block=pair_block[half],
+        half_starts=np.searchsorted(pair_state[half], np.arange(1, n_states)),
+        lattice=_lattice(caps, digits, fits),
     )
 
 
@@ -128,28 +179,111 @@ def block_costs(problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> F
     return np.where(lines_fit, base + penalty * demand + (unit - penalty) * shipped, np.inf)
 
 
+class SplitCosts:
+    """The cheapest candidate cost of every block of a ``line_split`` problem, without the
+    blocks x candidates matrix (the DP's hot spot: states x candidates x SKUs work).
+
+    Block ``b`` fits candidate ``l`` iff ``b <= m(l) = min(stock[:, l], caps)`` item by item,
+    and costs ``base_l + unit_l * |b|`` there. So: scatter every candidate's cost of ``u``
+    units into cell ``(u, m(l))`` (minimum on collisions); then ``best[b]`` is the least of
+    the cells ``(|b|, m)`` over the states ``m >= b`` (one gather of a cached index and one
+    ``np.minimum.reduceat``): about ten numpy calls over (states + candidates) x units
+    values. The few blocks a route uses get their actual candidates from :meth:`rows`.
+    """
+
+    __slots__ = ("_capped", "_cost", "_problem", "_rows", "_state", "_tab", "best")
+
+    def __init__(self, problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> None:
+        lat = tab.lattice
+        capped = problem.stock.take(group_rows, axis=0)
+        np.minimum(capped, lat.caps, out=capped)
+        state = lat.weights @ capped  # m(l)
+        cost = lat.units * problem.unit_cost  # (units, candidates)
+        cost += problem.fixed_cost + problem.split_penalty
+        cells = np.full(lat.offsets.shape[0] * (lat.top + 1), np.inf)
+        np.minimum.at(cells, (lat.offsets + state).ravel(), cost.ravel())
+        self.best: FloatArray = np.empty(lat.top + 1)
+        self.best[0] = np.inf
+        self.best[1:] = np.minimum.reduceat(cells.take(lat.up_cells), lat.up_starts)
+        self._capped, self._state, self._cost = capped, state, cost
+        self._problem, self._tab, self._rows = problem, tab, group_rows
+
+    def rows(self, blocks: list[int]) -> FloatArray:
+        """The blocks' costs at every candidate (inf where they do not fit)."""
+        lat = self._tab.lattice
+        if lat.inside is None:
+            digits = self._tab.digits[blocks][:, :, None]
+            fits = (digits <= self._capped[None, :, :]).all(axis=1)
+        else:
+            fits = lat.inside[blocks].take(self._state, axis=1)
+        return np.where(fits, self._cost[lat.size[blocks] - 1], np.inf)
+
+    def matrix(self) -> FloatArray:
+        """The full blocks x candidates cost matrix (for the rare location DP)."""
+        return block_costs(self._problem, self._tab, self._rows)
+
+
+class MatrixCosts:
+    """Block costs from the full matrix (``line_split`` off: a block's cost at a candidate
+    depends on how much of each line it can fill, not only on whether it fits)."""
+
+    __slots__ = ("_costs", "best")
+
+    def __init__(self, problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> None:
+        self._costs = block_costs(problem, tab, group_rows)
+        self.best: FloatArray = self._costs.min(axis=1)
+        self.best[0] = np.inf
+
+    def rows(self, blocks: list[int]) -> FloatArray:
+        return self._costs[blocks]
+
+    def matrix(self) -> FloatArray:
+        return self._costs
+
+
+BlockCosts = SplitCosts | MatrixCosts
+
+
 def relaxed_dp(tab: Tables, best: FloatArray, k_max: int) -> FloatArray:
-    """``g[k, c]``: least cost of placing exactly state ``c`` with ``k`` blocks (relaxed)."""
+    """``g[k, c]``: least cost of placing exactly state ``c`` with ``k`` blocks (relaxed).
+    ``best[0]`` must be inf (the empty block is not a block)."""
     g = np.full((k_max + 1, tab.digits.shape[0]), np.inf)
     g[0, 0] = 0.0
-    for k in range(1, k_max + 1):
-        vals = g[k - 1, tab.pair_rest] + best[tab.pair_block]
-        g[k, 1:] = np.minimum.reduceat(vals, tab.starts)
+    g[1, 1:] = best[1:]  # one block: the state itself
+    if k_max >= 2:  # two blocks: each unordered pair once
+        vals = best.take(tab.half_rest)
+        vals += best.take(tab.half_block)
+        g[2, 1:] = np.minimum.reduceat(vals, tab.half_starts)
+    if k_max >= 3:
+        block_cost = best.take(tab.pair_block)
+        for k in range(3, k_max + 1):
+            vals = g[k - 1].take(tab.pair_rest)
+            vals += block_cost
+            g[k, 1:] = np.minimum.reduceat(vals, tab.starts)
     return g
 
 
-def trace_relaxed(
-    tab: Tables, g: FloatArray, best: FloatArray, arg: IntArray, k: int, state: int
-) -> list[Block]:
-    """The blocks (with their cheapest candidates) behind ``g[k, state]``."""
-    blocks: list[Block] = []
-    while k > 0:
+def trace(tab: Tables, g: FloatArray, best: FloatArray, k: int, state: int) -> list[int]:
+    """The blocks behind ``g[k, state]`` (finite, ``k >= 1``)."""
+    blocks: list[int] = []
+    while k > 1:
         rest, block_of = tab.pairs_of[state]
-        i = int((g[k - 1, rest] + best[block_of]).argmin())
-        block = int(block_of[i])
-        blocks.append((block, int(arg[block])))
+        i = int((g[k - 1].take(rest) + best.take(block_of)).argmin())
+        blocks.append(int(block_of[i]))
         state, k = int(rest[i]), k - 1
+    blocks.append(state)
     return blocks
+
+
+def completion_bound(tab: Tables, g: FloatArray, final: FloatArray) -> FloatArray:
+    """Per block ``b``: a lower bound on what the rest of any route that uses ``b`` costs
+    (other blocks, relaxed, plus the end term): ``min g[k, c - b] + final[k + 1, c]``."""
+    fewer = g[:-1].min(axis=0)  # at most k_max - 1 other blocks
+    vals = fewer.take(tab.pair_rest)
+    vals += final[1].take(tab.pair_state)  # the end term is the same for every k >= 1
+    bound = np.full(g.shape[1], np.inf)
+    np.minimum.at(bound, tab.pair_block, vals)
+    return bound
 
 
 def location_dp(
@@ -184,23 +318,6 @@ def location_dp(
         blocks.append((int(tab.pair_block[i]), col - 1))
         state, k = int(tab.pair_rest[i]), k - 1
     return value, blocks
-
-
-def top_candidates(costs: FloatArray, rows: list[int], count: int) -> list[list[tuple[int, float]]]:
-    """For each row (block), its ``count`` cheapest finite ``(candidate, cost)`` pairs,
-    cheapest first (ties by candidate). One argpartition for all rows."""
-    sub = costs[rows]
-    n = sub.shape[1]
-    if n > count:
-        idx = np.argpartition(sub, count - 1, axis=1)[:, :count]
-        vals = np.take_along_axis(sub, idx, axis=1)
-    else:
-        idx, vals = np.broadcast_to(np.arange(n), sub.shape), sub
-    out: list[list[tuple[int, float]]] = []
-    for cands, row_costs in zip(idx.tolist(), vals.tolist(), strict=True):
-        ranked = sorted((v, c) for c, v in zip(cands, row_costs, strict=True) if v < np.inf)
-        out.append([(c, v) for v, c in ranked])
-    return out
 
 
 def _pair_range(tab: Tables, state: int) -> tuple[int, int]:

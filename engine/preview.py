@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol
+from itertools import compress
+from typing import Literal, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
 
 from engine.answer import (
+    ExcludedCandidate,
     Explanation,
     FulfillmentOrderOut,
     LineOut,
@@ -24,11 +26,13 @@ from engine.answer import (
     PreviewAnswer,
     RouteOut,
     Status,
+    built,
 )
 from engine.candidates import (
     FENCES,
     PICKUP_LOCATION,
     Candidates,
+    PolicyView,
     buffers,
     network_view,
     pickup_candidates,
@@ -177,15 +181,18 @@ def _answer(
     alternatives: list[PickupAlternative] = []
     if store >= 0 and not complete:
         alternatives = _pickup_alternatives(order, policy, network, store, atf, line_sku)
-    return PreviewAnswer(
-        order_id=order.id,
-        policy=policy.name,
-        status=status,
-        rules_version=ctx.rules_version,
-        routes=routes,
-        reason=None if routes else _reason(cands, store >= 0),
-        pickup_alternatives=alternatives,
-        explanation=_explanation(cands, policy, network, atf, store, ctx.explain, result),
+    return built(
+        PreviewAnswer,
+        {
+            "order_id": order.id,
+            "policy": policy.name,
+            "status": status,
+            "rules_version": ctx.rules_version,
+            "routes": routes,
+            "reason": None if routes else _reason(cands, store >= 0),
+            "pickup_alternatives": alternatives,
+            "explanation": _explanation(cands, policy, network, atf, store, ctx.explain, result),
+        },
     )
 
 
@@ -203,19 +210,25 @@ def _routes(
     order: Order, cands: Candidates, result: RoutingResult, network: Network
 ) -> list[RouteOut]:
     # the k best routes often share Fulfillment Orders: build each distinct one once
-    built: dict[FulfillmentPlan, FulfillmentOrderOut] = {}
+    made: dict[FulfillmentPlan, FulfillmentOrderOut] = {}
     routes = []
     for rank, route in enumerate(result.routes, start=1):
         fos = []
         for plan in route.plans:
-            fo = built.get(plan)
+            fo = made.get(plan)
             if fo is None:
-                fo = built[plan] = _fulfillment_order(order, cands, plan, network)
+                fo = made[plan] = _fulfillment_order(order, cands, plan, network)
             fos.append(fo)
         unfilled = [_line(order, j, units) for j, units in route.unfilled]
         routes.append(
-            RouteOut(
-                rank=rank, cost=round(route.cost, 6), fulfillment_orders=fos, unfilled=unfilled
+            built(
+                RouteOut,
+                {
+                    "rank": rank,
+                    "cost": round(route.cost, 6),
+                    "fulfillment_orders": fos,
+                    "unfilled": unfilled,
+                },
             )
         )
     return routes
@@ -231,14 +244,17 @@ def _fulfillment_order(
     if estimates is not None:
         ship = str(estimates.ship_date[c])
         deliver = str(estimates.estimated_delivery_date[c]) if estimates.reachable[c] else None
-    return FulfillmentOrderOut(
-        location_id=location.id,
-        location_type=location.type,
-        fulfillment_type=order.delivery.method,
-        distance_km=round(float(cands.distance_km[c]), 6),
-        lines=[_line(order, j, qty) for j, qty in plan.lines],
-        ship_date=ship,
-        estimated_delivery_date=deliver,
+    return built(
+        FulfillmentOrderOut,
+        {
+            "location_id": location.id,
+            "location_type": location.type,
+            "fulfillment_type": order.delivery.method,
+            "distance_km": round(float(cands.distance_km[c]), 6),
+            "lines": [_line(order, j, qty) for j, qty in plan.lines],
+            "ship_date": ship,
+            "estimated_delivery_date": deliver,
+        },
     )
 
 
@@ -281,6 +297,43 @@ def _explanation(
     explain: Explain,
     result: RoutingResult | None,
 ) -> Explanation:
+    view = cands.static
+    if view is not None:  # only the policy's static fences: their summary is cached
+        listed = _static_listed(view, atf, explain)
+        counts = dict(view.excluded_counts)
+    else:
+        listed, counts = _listed(cands, policy, network, atf, store, explain)
+    return built(
+        Explanation,
+        {
+            "candidates": listed,
+            "excluded_counts": counts,
+            "eligible": cands.eligible,
+            "stocked": int(cands.locations.shape[0]),
+            "solver": "none" if result is None else result.solver,
+        },
+    )
+
+
+def _static_listed(view: PolicyView, atf: IntArray, explain: Explain) -> list[ExcludedCandidate]:
+    pairs = view.excluded_pairs
+    if not pairs:
+        return []
+    if explain == "relevant":  # those holding usable stock of one of the order's SKUs
+        held = (atf.take(view.excluded, axis=1) > view.excluded_buffer).any(axis=0)
+        keep = cast("list[bool]", held.tolist())
+        pairs = tuple(compress(pairs, keep))
+    return [{"location_id": loc, "excluded_by": fence} for loc, fence in pairs]
+
+
+def _listed(
+    cands: Candidates,
+    policy: Policy,
+    network: Network,
+    atf: IntArray,
+    store: int,
+    explain: Explain,
+) -> tuple[list[ExcludedCandidate], dict[str, int]]:
     code = cands.code
     counts = np.bincount(code, minlength=len(FENCES) + 1)
     excluded = np.flatnonzero(code)
@@ -291,13 +344,8 @@ def _explanation(
             buffer = policy_view(network, policy).buffer[excluded]
             excluded = excluded[(atf[:, excluded] > buffer).any(axis=0)]
     ids = network.location_ids
-    return Explanation.model_construct(
-        candidates=[
-            {"location_id": ids[i], "excluded_by": FENCES[f - 1]}
-            for i, f in zip(excluded.tolist(), code[excluded].tolist(), strict=True)
-        ],
-        excluded_counts={FENCES[f - 1]: int(n) for f, n in enumerate(counts.tolist()) if f and n},
-        eligible=cands.eligible,
-        stocked=int(cands.locations.shape[0]),
-        solver="none" if result is None else result.solver,
-    )
+    listed: list[ExcludedCandidate] = [
+        {"location_id": ids[i], "excluded_by": FENCES[f - 1]}
+        for i, f in zip(excluded.tolist(), code[excluded].tolist(), strict=True)
+    ]
+    return listed, {FENCES[f - 1]: int(n) for f, n in enumerate(counts.tolist()) if f and n}

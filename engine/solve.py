@@ -14,6 +14,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 from time import perf_counter
 
 import numpy as np
@@ -126,31 +127,99 @@ def warm(max_items: int = 5, max_units: int = 3) -> int:
 
 def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool]:
     tab = dp.tables(shape.groups, shape.caps, shape.qty)
-    costs = dp.block_costs(problem, tab, shape.group_rows)
-    arg = np.argmin(costs, axis=1)
-    best = costs[np.arange(costs.shape[0]), arg]
+    kind = dp.SplitCosts if problem.line_split else dp.MatrixCosts
+    costs = kind(problem, tab, shape.group_rows)
     k_max = min(problem.max_locations, sum(shape.caps))
     final = _final(problem, tab, k_max)
-    g = dp.relaxed_dp(tab, best, k_max)
-    total = g + final
-    k, state = np.unravel_index(int(np.argmin(total)), total.shape)
-    if not np.isfinite(total[k, state]):
+    g = dp.relaxed_dp(tab, costs.best, k_max)
+    flat = (g + final).ravel()
+    end = int(flat.argmin())
+    if not flat[end] < np.inf:
         return [], False
-    blocks = dp.trace_relaxed(tab, g, best, arg, int(k), int(state))
+    n_states = g.shape[1]
+    trace = dp.trace(tab, g, costs.best, *divmod(end, n_states))
+    rows = costs.rows(trace)
+    blocks = list(zip(trace, rows.argmin(axis=1).tolist(), strict=True))
     conflict = len({loc for _, loc in blocks}) < len(blocks)
     if conflict:
-        value, blocks = _resolve_conflict(tab, costs, k_max, final)
+        value, blocks = _resolve_conflict(tab, costs.matrix(), k_max, final, g, trace)
         if not np.isfinite(value):  # the relaxation's route was the only kind, and it clashes
             return [], True
+        rows = costs.rows([block for block, _ in blocks])
+        placed = rows[np.arange(len(blocks)), [loc for _, loc in blocks]].tolist()
+    else:
+        placed = rows.min(axis=1).tolist()  # each block at its cheapest candidate
     covered = sum(block for block, _ in blocks)
-    value = sum(float(costs[b, loc]) for b, loc in blocks) + float(final[len(blocks), covered])
+    value = sum(placed) + float(final[len(blocks), covered])
     optimum = _route(problem, shape, tab, blocks, value)
-    if problem.max_routes == 1:
+    want = problem.max_routes - 1
+    if want == 0:
         return [optimum], conflict
-    arrays = (g, best, arg, total, costs, final)
-    others = _alternatives(tab, arrays, blocks, value, problem.max_routes - 1)
-    alternatives = [_route(problem, shape, tab, b, cost) for b, cost in others]
+    options = _moves(rows, blocks, placed, value, want)
+    _other_ends(options, tab, g, costs, flat, end, want)
+    ranked = sorted(options.items(), key=lambda item: (item[1], sorted(item[0])))[:want]
+    alternatives = [_route(problem, shape, tab, list(b), cost) for b, cost in ranked]
     return _rank(problem, optimum, alternatives), conflict
+
+
+Options = dict[frozenset[dp.Block], float]
+
+
+def _moves(
+    rows: FloatArray, blocks: list[dp.Block], placed: list[float], value: float, want: int
+) -> Options:
+    """Runner-ups: the optimum with one block moved to one of its ``want`` next cheapest
+    candidates that the route does not use (``rows``: the blocks' costs per candidate).
+    A row at a time: a route has at most a few blocks, and scalar argmins beat 2-D fancy
+    indexing there."""
+    used = [loc for _, loc in blocks]
+    options: Options = {}
+    for i, (block, _) in enumerate(blocks):
+        free = rows[i].copy()
+        free[used] = np.inf
+        rest = blocks[:i] + blocks[i + 1 :]
+        base = value - placed[i]
+        for _ in range(min(want, free.shape[0])):
+            col = int(free.argmin())
+            cost = float(free[col])
+            if cost == np.inf:
+                break
+            free[col] = np.inf
+            options.setdefault(frozenset([*rest, (block, col)]), base + cost)
+    return options
+
+
+def _other_ends(
+    options: Options,
+    tab: dp.Tables,
+    g: FloatArray,
+    costs: dp.BlockCosts,
+    flat: FloatArray,
+    end: int,
+    want: int,
+) -> None:
+    """Runner-ups: the relaxation's best route for other (block count, placed units) end
+    states, when it has distinct candidates. Only end states that could still rank among the
+    ``want`` cheapest options are traced (their value is a lower bound, often the far side of
+    an unfilled-unit penalty)."""
+    bar = sorted(options.values())[want - 1] if len(options) >= want else np.inf
+    if bar < np.inf and np.count_nonzero(flat < bar) <= 1:  # only the optimum's own end
+        return
+    count = min(want + 1, flat.shape[0])
+    near = np.argpartition(flat, count - 1)[:count].tolist()
+    ends = sorted((v, i) for i, v in zip(near, flat[near].tolist(), strict=True) if v < bar)
+    traces = [dp.trace(tab, g, costs.best, *divmod(i, g.shape[1])) for _, i in ends if i != end]
+    if not traces:
+        return
+    values = [v for v, i in ends if i != end]
+    rows = costs.rows([block for trace in traces for block in trace])
+    locs = rows.argmin(axis=1).tolist()
+    start = 0
+    for trace, value in zip(traces, values, strict=True):
+        route = list(zip(trace, locs[start : start + len(trace)], strict=True))
+        start += len(trace)
+        if len({loc for _, loc in route}) == len(route):
+            options.setdefault(frozenset(route), value)
 
 
 def _final(problem: RoutingProblem, tab: dp.Tables, k_max: int) -> FloatArray:
@@ -180,58 +249,52 @@ def _final_of(
 
 
 def _resolve_conflict(
-    tab: dp.Tables, costs: FloatArray, k_max: int, final: FloatArray
+    tab: dp.Tables,
+    costs: FloatArray,
+    k_max: int,
+    final: FloatArray,
+    g: FloatArray,
+    clash: list[int],
 ) -> tuple[float, list[dp.Block]]:
     """Exact optimum when the relaxation reused a candidate: location DP over each block's
-    ``k_max`` cheapest candidates (enough, see engine.dp)."""
+    ``k_max`` cheapest candidates (enough, see engine.dp), less the (block, candidate) pairs
+    that cannot beat a feasible route even with the cheapest relaxed rest (the DP's time
+    grows with the candidates it keeps)."""
     n = costs.shape[1]
-    top = np.argpartition(costs, k_max - 1, axis=1)[:, :k_max] if n > k_max else None
-    picks = np.arange(n) if top is None else top[np.isfinite(np.take_along_axis(costs, top, 1))]
-    keep = np.unique(picks)
-    value, blocks = dp.location_dp(tab, costs[:, keep], k_max, final)
-    return value, [(block, int(keep[col])) for block, col in blocks]
+    if n > k_max:
+        rows = np.arange(costs.shape[0])[:, None]
+        cols = np.argpartition(costs, k_max - 1, axis=1)[:, :k_max]
+    else:
+        rows, cols = np.arange(costs.shape[0])[:, None], np.arange(n)[None, :]
+    rows, cols = np.broadcast_arrays(rows, cols)
+    value = costs[rows, cols]
+    upper = _repaired(costs, clash, final)
+    useful = value < np.inf
+    if upper < np.inf:
+        rest = dp.completion_bound(tab, g, final)[rows]
+        useful &= value + rest <= upper + 1e-9 * max(1.0, abs(upper))
+    keep = np.unique(cols[useful])
+    found, blocks = dp.location_dp(tab, costs[:, keep], k_max, final)
+    return found, [(block, int(keep[col])) for block, col in blocks]
 
 
-def _alternatives(
-    tab: dp.Tables,
-    arrays: tuple[FloatArray, FloatArray, IntArray, FloatArray, FloatArray, FloatArray],
-    optimum: list[dp.Block],
-    value: float,
-    want: int,
-) -> list[tuple[list[dp.Block], float]]:
-    """The ``want`` cheapest runner-ups among: the best route of other (block count, placed
-    units) end states, and the optimum with one block moved to a next cheapest free candidate.
-    Distinct block sets at distinct candidates are distinct routes, so no route is built twice.
-    """
-    g, best, arg, total, costs, _ = arrays
-    options: dict[frozenset[dp.Block], float] = {frozenset(optimum): -np.inf}
-    flat = total.ravel()
-    n_states = total.shape[1]
-    mine = len(optimum) * n_states + sum(block for block, _ in optimum)
-    ends = np.argsort(flat, kind="stable")[: want + 1].tolist()
-    for idx, end_value in zip(ends, flat[ends].tolist(), strict=True):
-        if idx != mine and end_value < np.inf:  # the optimum's own end state is known
-            k, state = divmod(idx, n_states)
-            blocks = dp.trace_relaxed(tab, g, best, arg, k, state)
-            if len({loc for _, loc in blocks}) == len(blocks):
-                options.setdefault(frozenset(blocks), end_value)
-    used = {loc for _, loc in optimum}
-    rows = [block for block, _ in optimum]
-    tops = dp.top_candidates(costs, rows, len(used) + want)
-    for (block, loc), top in zip(optimum, tops, strict=True):
-        rest = [b for b in optimum if b != (block, loc)]
-        base = value - float(costs[block, loc])
-        for other, cost in [(c, v) for c, v in top if c not in used][:want]:
-            options.setdefault(frozenset([*rest, (block, other)]), base + cost)
-    ranked = sorted(options.items(), key=lambda item: (item[1], sorted(item[0])))
-    return [(list(blocks), cost) for blocks, cost in ranked[1 : want + 1]]
+def _repaired(costs: FloatArray, blocks: list[int], final: FloatArray) -> float:
+    """The cost of the relaxation's blocks placed greedily at distinct candidates (each at
+    its cheapest free one), or inf: an upper bound on the optimum."""
+    free = costs[blocks]
+    total = 0.0
+    for i in range(len(blocks)):
+        col = int(free[i].argmin())
+        total += float(free[i, col])
+        free[:, col] = np.inf
+    return total + float(final[len(blocks), sum(blocks)])
 
 
 def _rank(problem: RoutingProblem, optimum: Route, others: list[Route]) -> list[Route]:
-    """The optimum, then distinct others by (cost, assignments), up to max_routes."""
+    """The optimum, then the others (already by cost) without repeats, up to max_routes."""
     seen = {route_key(optimum)}
     ranked = [optimum]
-    for route in sorted(others, key=lambda r: (r.cost, route_key(r))):
+    for route in others:
         key = route_key(route)
         if key not in seen and len(ranked) < problem.max_routes:
             seen.add(key)
@@ -246,22 +309,20 @@ def _route(
     ``cost`` is the DP's value of these blocks, which is the route's cost (tests recompute it)."""
     left = list(problem.quantity)
     plans: list[FulfillmentPlan] = []
-    for block, loc in sorted(blocks, key=lambda b: b[1]):
-        row = tab.rows[block]
+    item_lines = shape.item_lines
+    for block, loc in sorted(blocks, key=itemgetter(1)):
         if problem.line_split:
             lines: list[tuple[int, int]] = []
-            for item, units in enumerate(row):
-                for line in shape.item_lines[item] if units else ():
-                    take = min(units, left[line])
+            for item, units in tab.parts[block]:
+                for line in item_lines[item]:
+                    take = units if units < left[line] else left[line]
                     if take:
                         lines.append((line, take))
                         left[line] -= take
                         units -= take
             lines.sort()
         else:
-            lines = _fill_lines(
-                problem, [shape.item_lines[i][0] for i, d in enumerate(row) if d], loc
-            )
+            lines = _fill_lines(problem, [item_lines[i][0] for i, _ in tab.parts[block]], loc)
             for line, qty in lines:
                 left[line] -= qty
         plans.append(FulfillmentPlan(loc, tuple(lines)))
