@@ -6,6 +6,7 @@ orders of 1, 5 or 20 lines shipped to random points of the network's area.
 
     make bench                                   # pytest-benchmark table
     .venv/bin/python -m benchmarks.test_bench_preview [orders]   # p50/p99, 5 lines x 500
+    .venv/bin/python -m benchmarks.test_bench_preview all        # p50/p99, every size
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def percentiles(
     """p50/p99/max latency (ms) of one preview per order over ``n_orders`` distinct orders."""
     network, stock, orders = synthetic(n_locations, n_orders, n_lines, seed=11)
     one = previewer(network, stock, orders)
-    for _ in range(200):
+    for _ in range(min(200, n_orders)):
         one()
     samples = []
     solvers: dict[str, int] = {}
@@ -163,5 +164,17 @@ def test_print_latency_percentiles_5_lines_500_locations(benchmark: BenchmarkFix
     benchmark.pedantic(percentiles, rounds=1, iterations=1)  # type: ignore[no-untyped-call]
 
 
+def every_size() -> None:
+    """p50/p99 for 1, 5 and 20 lines x 50, 500 and 5,000 locations (20-line orders take the
+    exact search, so fewer of them)."""
+    for n_lines in (1, 5, 20):
+        for n_locations in (50, 500, 5_000):
+            n_orders = 2_000 if n_lines <= 5 else (200 if n_locations <= 500 else 40)
+            percentiles(n_lines, n_locations, n_orders)
+
+
 if __name__ == "__main__":
-    percentiles(n_orders=int(sys.argv[1]) if len(sys.argv) > 1 else 2_000)
+    if sys.argv[1:] == ["all"]:
+        every_size()
+    else:
+        percentiles(n_orders=int(sys.argv[1]) if len(sys.argv) > 1 else 2_000)

@@ -298,10 +298,16 @@ def location_dp(
     g = np.full((k_max + 1, n_states), np.inf)
     g[0, 0] = 0.0
     history = [g]
+    # per candidate, only the pairs whose block fits it (usually a small share) are relaxed
+    pair_cost = np.ascontiguousarray(costs[tab.pair_block].T)  # (candidates, pairs)
+    levels = (np.arange(1, k_max + 1) * n_states)[:, None]  # flat start of rows 1..k_max
     for col in range(costs.shape[1]):
-        vals = g[:-1, tab.pair_rest] + costs[tab.pair_block, col][None, :]
+        live = np.flatnonzero(pair_cost[col] < np.inf)
         nxt = g.copy()
-        nxt[1:, 1:] = np.minimum(g[1:, 1:], np.minimum.reduceat(vals, tab.starts, axis=1))
+        if live.shape[0]:
+            vals = g[:-1].take(tab.pair_rest[live], axis=1) + pair_cost[col, live]
+            cells = levels + tab.pair_state[live]
+            np.minimum.at(nxt.reshape(-1), cells.ravel(), vals.ravel())
         history.append(nxt)
         g = nxt
     total = g + final
