@@ -16,7 +16,7 @@ counts them in ``eligible`` but never lists them as excluded.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -230,7 +230,10 @@ def ship_candidates(
             code[view.idx[~near]] = MAX_DISTANCE
             keep = np.flatnonzero(near)
     estimates = None
-    if method is not None:
+    # Without a delivery-days fence the estimates only feed the answer: compute them for the
+    # few stocked candidates instead of every eligible location.
+    deferred = method is not None and policy.sources.max_delivery_days is None
+    if method is not None and not deferred:
         locations = _pick(view.idx, keep)
         schedules = network_view(network).schedules
         estimates = estimate(schedules, method, locations, _pick(dist, keep), now)
@@ -243,7 +246,7 @@ def ship_candidates(
             estimates = _subset(estimates, in_time)
             keep = np.flatnonzero(in_time) if keep is None else keep[in_time]
     dist = _pick(dist, keep)
-    return _stocked(
+    cands = _stocked(
         policy,
         code,
         _pick(view.idx, keep),
@@ -258,6 +261,12 @@ def ship_candidates(
         max_routes,
         view if code is view.static_code else None,
     )
+    if deferred:
+        assert method is not None
+        schedules = network_view(network).schedules
+        late = estimate(schedules, method, cands.locations, cands.distance_km, now)
+        cands = replace(cands, estimates=late)
+    return cands
 
 
 def _pick(values: npt.NDArray[Any], keep: IntArray | None) -> npt.NDArray[Any]:

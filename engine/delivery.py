@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -111,6 +112,21 @@ def transit_days(method: DeliveryMethod, distance_km: FloatArray) -> IntArray:
     return days
 
 
+@lru_cache(maxsize=64)
+def _local_clocks(
+    time_zones: tuple[ZoneInfo, ...], utc_minute: int
+) -> tuple[npt.NDArray[np.datetime64], IntArray]:
+    """Each time zone's local date and hour at a UTC minute. Cached: every request within the
+    same minute shares them, and converting to each zone is most of an estimate's cost."""
+    utc_now = datetime.fromtimestamp(utc_minute * 60, tz=UTC)
+    local = [utc_now.astimezone(tz) for tz in time_zones]
+    dates = np.array([t.date() for t in local], dtype="datetime64[D]")
+    hours = np.array([t.hour for t in local], dtype=np.int64)
+    dates.flags.writeable = False
+    hours.flags.writeable = False
+    return dates, hours
+
+
 def estimate(
     schedules: LocationSchedules,
     method: DeliveryMethod,
@@ -122,10 +138,7 @@ def estimate(
     destination, for a request made at ``now`` (timezone-aware)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    utc_now = now.astimezone(UTC)
-    local = [utc_now.astimezone(tz) for tz in schedules.time_zones]
-    tz_dates = np.array([t.date() for t in local], dtype="datetime64[D]")
-    tz_hours = np.array([t.hour for t in local], dtype=np.int64)
+    tz_dates, tz_hours = _local_clocks(schedules.time_zones, int(now.timestamp()) // 60)
 
     tz = schedules.tz_index[locations]
     request_date = tz_dates[tz]
