@@ -79,13 +79,13 @@ def _routes(app: FastAPI) -> None:
     @app.post(
         "/v1/routes/preview",
         response_model=PreviewAnswer,
-        openapi_extra=_json_body("Order"),
+        openapi_extra={**_json_body("Order"), "parameters": PREVIEW_QUERY},
     )
-    async def preview(
-        request: Request, max_routes: MaxRoutes = 3, explain: Explain = "relevant"
-    ) -> Response:
-        # Validated straight from the bytes (pydantic-core parses JSON itself): the hot
-        # path of every checkout skips a json.loads and a dict walk.
+    async def preview(request: Request) -> Response:
+        # The checkout hot path: the body is validated straight from the bytes (pydantic-core
+        # parses the JSON itself) and the two query options are read by hand, which skips
+        # FastAPI's per-request dependency solving.
+        max_routes, explain = _preview_options(request)
         order = _parse_body(Order, await request.body())
         answer = routing.preview_order(_svc(request), order, max_routes=max_routes, explain=explain)
         return _json(answer)
@@ -205,6 +205,41 @@ def _rules_out(loaded: LoadedRules) -> RulesOut:
         rules=loaded.rules.model_dump(mode="json"),
         text=loaded.text,
     )
+
+
+PREVIEW_QUERY = [
+    {
+        "name": "max_routes",
+        "in": "query",
+        "required": False,
+        "description": "how many routes, best first",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+    },
+    {
+        "name": "explain",
+        "in": "query",
+        "required": False,
+        "description": "excluded candidates to list",
+        "schema": {"enum": ["relevant", "full"], "default": "relevant"},
+    },
+]
+
+
+def _preview_options(request: Request) -> tuple[int, Literal["relevant", "full"]]:
+    query = request.query_params
+    raw_routes, explain = query.get("max_routes", "3"), query.get("explain", "relevant")
+    errors = []
+    if not (raw_routes.isdigit() and 1 <= int(raw_routes) <= 20):
+        errors.append(_query_error("max_routes", "expected an integer from 1 to 20", raw_routes))
+    if explain not in ("relevant", "full"):
+        errors.append(_query_error("explain", "expected 'relevant' or 'full'", explain))
+    if errors:
+        raise RequestValidationError(errors)
+    return int(raw_routes), "full" if explain == "full" else "relevant"
+
+
+def _query_error(name: str, message: str, value: str) -> dict[str, Any]:
+    return {"loc": ("query", name), "msg": f"{message}, got {value!r}", "type": "value_error"}
 
 
 def _json_body(schema: str) -> dict[str, Any]:

@@ -140,3 +140,10 @@ def test_availability_of_an_unknown_location_or_group_is_404(client: TestClient)
     assert client.get("/v1/availability?sku=SKU-1&location_id=NOPE").status_code == 404
     assert client.get("/v1/availability?sku=SKU-1&location_group=NOPE").status_code == 404
     assert client.get("/v1/availability?sku=SKU-1").status_code == 422
+
+
+def test_bad_preview_options_get_422_naming_the_option(client: TestClient) -> None:
+    body = order([GOOD_LINE])
+    response = client.post("/v1/routes/preview?max_routes=0&explain=all", json=body)
+    assert response.status_code == 422
+    assert fields(response) == ["query.max_routes", "query.explain"]
