@@ -21,7 +21,7 @@ check: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: check
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q tests benchmarks  # benchmarks run once each here, as smoke tests
 
 unit: $(STAMP)
 	$(VENV)/bin/pytest -q tests/unit
