@@ -19,7 +19,7 @@ from time import perf_counter
 
 import numpy as np
 
-from engine import dp
+from engine import alternatives, dp
 from engine.costing import route_key, validate_problem
 from engine.errors import InvalidParamsError
 from engine.exact import solve_exact
@@ -155,71 +155,12 @@ def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool
     want = problem.max_routes - 1
     if want == 0:
         return [optimum], conflict
-    options = _moves(rows, blocks, placed, value, want)
-    _other_ends(options, tab, g, costs, flat, end, want)
-    ranked = sorted(options.items(), key=lambda item: (item[1], sorted(item[0])))[:want]
-    alternatives = [_route(problem, shape, tab, list(b), cost) for b, cost in ranked]
-    return _rank(problem, optimum, alternatives), conflict
-
-
-Options = dict[frozenset[dp.Block], float]
-
-
-def _moves(
-    rows: FloatArray, blocks: list[dp.Block], placed: list[float], value: float, want: int
-) -> Options:
-    """Runner-ups: the optimum with one block moved to one of its ``want`` next cheapest
-    candidates that the route does not use (``rows``: the blocks' costs per candidate).
-    A row at a time: a route has at most a few blocks, and scalar argmins beat 2-D fancy
-    indexing there."""
-    used = [loc for _, loc in blocks]
-    options: Options = {}
-    for i, (block, _) in enumerate(blocks):
-        free = rows[i].copy()
-        free[used] = np.inf
-        rest = blocks[:i] + blocks[i + 1 :]
-        base = value - placed[i]
-        for _ in range(min(want, free.shape[0])):
-            col = int(free.argmin())
-            cost = float(free[col])
-            if cost == np.inf:
-                break
-            free[col] = np.inf
-            options.setdefault(frozenset([*rest, (block, col)]), base + cost)
-    return options
-
-
-def _other_ends(
-    options: Options,
-    tab: dp.Tables,
-    g: FloatArray,
-    costs: dp.BlockCosts,
-    flat: FloatArray,
-    end: int,
-    want: int,
-) -> None:
-    """Runner-ups: the relaxation's best route for other (block count, placed units) end
-    states, when it has distinct candidates. Only end states that could still rank among the
-    ``want`` cheapest options are traced (their value is a lower bound, often the far side of
-    an unfilled-unit penalty)."""
-    bar = sorted(options.values())[want - 1] if len(options) >= want else np.inf
-    if bar < np.inf and np.count_nonzero(flat < bar) <= 1:  # only the optimum's own end
-        return
-    count = min(want + 1, flat.shape[0])
-    near = np.argpartition(flat, count - 1)[:count].tolist()
-    ends = sorted((v, i) for i, v in zip(near, flat[near].tolist(), strict=True) if v < bar)
-    traces = [dp.trace(tab, g, costs.best, *divmod(i, g.shape[1])) for _, i in ends if i != end]
-    if not traces:
-        return
-    values = [v for v, i in ends if i != end]
-    rows = costs.rows([block for trace in traces for block in trace])
-    locs = rows.argmin(axis=1).tolist()
-    start = 0
-    for trace, value in zip(traces, values, strict=True):
-        route = list(zip(trace, locs[start : start + len(trace)], strict=True))
-        start += len(trace)
-        if len({loc for _, loc in route}) == len(route):
-            options.setdefault(frozenset(route), value)
+    options = alternatives.moves(rows, blocks, placed, value, want)
+    alternatives.other_ends(options, tab, g, costs, flat, end, want)
+    alternatives.singles(options, costs, final, frozenset(blocks), want)
+    ranked = alternatives.prefer_other_locations(options, blocks, want)
+    others = [_route(problem, shape, tab, list(b), cost) for b, cost in ranked]
+    return _rank(problem, optimum, others), conflict
 
 
 def _final(problem: RoutingProblem, tab: dp.Tables, k_max: int) -> FloatArray:
