@@ -271,7 +271,9 @@ def _pickup_alternatives(
     atf: IntArray,
     line_sku: tuple[int, ...],
 ) -> list[PickupAlternative]:
-    """The nearest other pickup locations whose usable stock fills every line."""
+    """The nearest other pickup locations whose usable stock fills every line; within the
+    pickup policy's ``max_distance_km`` of the chosen store when it sets one (a store 2,000 km
+    away is no alternative to the one the customer picked)."""
     need = np.zeros(atf.shape[0], dtype=np.int64)
     np.add.at(need, np.array(line_sku), np.array([line.quantity for line in order.lines]))
     arrays = network.arrays
@@ -282,6 +284,9 @@ def _pickup_alternatives(
     dist = distances_km(network_view(network).xyz[:, idx], here.lat, here.lon)
     ids = network.location_ids
     nearest = np.lexsort((idx, dist))[:MAX_PICKUP_ALTERNATIVES]
+    radius = policy.sources.max_distance_km
+    if radius is not None:
+        nearest = nearest[dist[nearest] <= radius]
     return [
         {"location_id": ids[i], "distance_km": round(d, 6)}
         for i, d in zip(idx[nearest].tolist(), dist[nearest].tolist(), strict=True)

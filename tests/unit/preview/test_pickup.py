@@ -108,3 +108,18 @@ def test_batch_errors_name_the_order_position() -> None:
             orders, network=NET, rules=RULES, rules_version=VERSION, stock=FakeStock(), now=NOW
         )
     assert err.value.field == "orders[1].delivery.location_id"
+
+
+def test_pickup_alternatives_stay_within_the_policy_max_distance_of_the_chosen_store() -> None:
+    stock = FakeStock().set("HOME", "S", 1)
+    for store in ("ST1", "ST2", "ST3", "ST4"):
+        stock.set(store, "S", 9)
+    home = NET.locations[NET.index["HOME"]]
+    radius = 25.0  # ST2 (about 11 km) and ST4 (about 22 km) are inside, ST1 and ST3 are not
+    near_only = rules(pickup_policy(sources={"max_distance_km": radius}), ship_policy())
+    answer = run(pickup_order([("S", 3)], "HOME"), NET, near_only, stock)
+    offered = [alt["location_id"] for alt in answer.pickup_alternatives]
+    assert offered == ["ST2", "ST4"]
+    for loc_id in offered:
+        loc = NET.locations[NET.index[loc_id]]
+        assert haversine_km(home.lat, home.lon, loc.lat, loc.lon) <= radius

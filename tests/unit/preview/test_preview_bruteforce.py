@@ -281,11 +281,13 @@ def check_pickup_alternatives(inst: Instance, ref: Reference, answer: PreviewAns
         assert answer.pickup_alternatives == []
         return
     store = inst.network.locations[inst.network.index[delivery.location_id]]
+    radius = inst.rules.policies[0].sources.max_distance_km
     qualified = sorted(
         (haversine(store.lat, store.lon, loc.lat, loc.lon), loc.id)
         for loc in inst.network.locations
         if loc.id != store.id and "pickup" in loc.capabilities and ref.covers_order(loc.id)
     )
+    qualified = [(d, loc_id) for d, loc_id in qualified if radius is None or d <= radius]
     alternatives = answer.pickup_alternatives
     assert len(alternatives) == min(3, len(qualified)), "pickup alternatives missing"
     for alt, (distance, _) in zip(alternatives, qualified, strict=False):
