@@ -6,7 +6,7 @@ Bad input exits with status 2 and one line on stderr; no traceback reaches the u
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -142,8 +142,18 @@ def serve(
 
 
 def main() -> None:
-    run: Callable[[], object] = app
-    run()
+    """Entry point. Usage errors (a bad flag value, a missing option) get one line too,
+    instead of click's framed help text."""
+    try:
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        raise SystemExit(1) from None
+    except typer.TyperException as exc:  # typer's own click: usage errors and bad values
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
+        typer.echo(f"error: {' '.join(str(message).split())}", err=True)
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -126,3 +126,16 @@ def test_serve_refuses_several_workers_without_redis(tmp_path: Path) -> None:
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env, check=False)
     assert done.returncode == 2
     assert "OMNIROUTE_REDIS_URL" in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["preview", "--network", "n.json"], ["preview", *preview_args()[1:], "--max-routes", "0"]],
+    ids=["missing-option", "bad-flag-value"],
+)
+def test_usage_errors_get_one_line_and_exit_2(args: list[str]) -> None:
+    command = [sys.executable, "-m", "api.cli", *args]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert done.stderr.startswith("error: ")
