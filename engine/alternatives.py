@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from engine import dp
+from engine import blockcosts, dp
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -49,7 +49,7 @@ def other_ends(
     options: Options,
     tab: dp.Tables,
     g: FloatArray,
-    costs: dp.BlockCosts,
+    costs: blockcosts.BlockCosts,
     flat: FloatArray,
     end: int,
     want: int,
@@ -102,7 +102,7 @@ def prefer_other_locations(
 
 def singles(
     options: Options,
-    costs: dp.BlockCosts,
+    costs: blockcosts.BlockCosts,
     final: FloatArray,
     optimum: frozenset[dp.Block],
     want: int,

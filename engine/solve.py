@@ -19,7 +19,7 @@ from time import perf_counter
 
 import numpy as np
 
-from engine import alternatives, dp
+from engine import alternatives, blockcosts, dp
 from engine.costing import route_key, validate_problem
 from engine.errors import InvalidParamsError
 from engine.exact import solve_exact
@@ -127,7 +127,7 @@ def warm(max_items: int = 5, max_units: int = 3) -> int:
 
 def _solve_dp(problem: RoutingProblem, shape: _Shape) -> tuple[list[Route], bool]:
     tab = dp.tables(shape.groups, shape.caps, shape.qty)
-    kind = dp.SplitCosts if problem.line_split else dp.MatrixCosts
+    kind = blockcosts.SplitCosts if problem.line_split else blockcosts.MatrixCosts
     costs = kind(problem, tab, shape.group_rows)
     k_max = min(problem.max_locations, sum(shape.caps))
     final = _final(problem, tab, k_max)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import dp
+from engine import blockcosts, dp
 from engine.problem import RoutingProblem
 
 
@@ -41,8 +41,8 @@ def test_lattice_block_costs_equal_the_full_matrix(caps: tuple[int, ...]) -> Non
     for seed in range(40):
         problem = _split_problem(seed, caps)
         rows = np.arange(items)
-        matrix = dp.block_costs(problem, tab, rows)
-        costs = dp.SplitCosts(problem, tab, rows)
+        matrix = blockcosts.block_costs(problem, tab, rows)
+        costs = blockcosts.SplitCosts(problem, tab, rows)
         assert np.array_equal(costs.best[1:], matrix[1:].min(axis=1)), f"seed {seed}"
         assert costs.best[0] == np.inf
         assert np.array_equal(costs.rows(blocks), matrix[blocks]), f"seed {seed}"
@@ -53,7 +53,7 @@ def test_matrix_costs_leave_the_empty_block_out() -> None:
     caps = (2, 1)
     tab = dp.tables((0, 1), caps, (1, 1))
     problem = _split_problem(3, caps)
-    costs = dp.MatrixCosts(problem, tab, np.arange(2))
+    costs = blockcosts.MatrixCosts(problem, tab, np.arange(2))
     assert costs.best[0] == np.inf
-    matrix = dp.block_costs(problem, tab, np.arange(2))
+    matrix = blockcosts.block_costs(problem, tab, np.arange(2))
     assert np.array_equal(costs.best[1:], matrix[1:].min(axis=1))
