@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -30,15 +30,7 @@ FloatArray = npt.NDArray[np.float64]
 CodeArray = npt.NDArray[np.int8]
 
 ELIGIBLE = 0
-FENCES: tuple[Fence, ...] = (
-    "capability",
-    "location_type",
-    "location_group",
-    "exclude_locations",
-    "max_distance_km",
-    "max_delivery_days",
-    "pickup_location",
-)
+FENCES: tuple[Fence, ...] = get_args(Fence)  # the answer's Literal fixes the order
 CAPABILITY, LOCATION_TYPE, LOCATION_GROUP, EXCLUDE, MAX_DISTANCE, MAX_DAYS, PICKUP_LOCATION = range(
     1, len(FENCES) + 1
 )
