@@ -66,8 +66,10 @@ def _svc(request: Request) -> Services:
     return services
 
 
-def _json(model: Any, status_code: int = 200) -> Response:
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+def _json(model: BaseModel, status_code: int = 200) -> Response:
+    # Serialised straight to bytes by pydantic-core: no str round trip, no re-validation.
+    body = model.__pydantic_serializer__.to_json(model)
+    return Response(body, status_code=status_code, media_type="application/json")
 
 
 def _routes(app: FastAPI) -> None:
