@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import Body, FastAPI, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
@@ -119,7 +120,9 @@ def _routes(app: FastAPI) -> None:
             records = parse_csv(raw.decode("utf-8", errors="replace"))
         else:
             records = parse_json(_parse_json_body(raw))
-        return LoadOut(records=stock.load_records(_svc(request), records))
+        # A bulk load can take seconds: keep it off the event loop that serves previews.
+        written = await run_in_threadpool(stock.load_records, _svc(request), records)
+        return LoadOut(records=written)
 
     @app.get("/v1/availability", response_model=AvailabilityOut)
     def get_availability(
@@ -196,7 +199,9 @@ def _routes(app: FastAPI) -> None:
             if content_type.startswith(YAML_TYPES)
             else "auto"
         )
-        loaded = routing.activate_rules(_svc(request), raw, fmt=fmt, source="PUT /v1/rules")
+        loaded = await run_in_threadpool(
+            routing.activate_rules, _svc(request), raw, fmt=fmt, source="PUT /v1/rules"
+        )
         return _rules_out(loaded)
 
 
