@@ -102,10 +102,13 @@ def _initial_rules(settings: Settings, refs: NetworkRefs) -> LoadedRules:
 def _seed_inventory(
     settings: Settings, store: DocumentStore, inventory: Inventory, *, fresh_sample: bool
 ) -> None:
+    """Load stock on a first start only: Redis keeps live counts across restarts, and a stale
+    file must not overwrite them (in-process inventory starts empty every time)."""
+    if not inventory.is_empty():
+        return
     if settings.inventory_path is not None:
         inventory.upsert(read_records_file(settings.inventory_path))
         return
     network_doc = store.get_network()
-    is_sample = fresh_sample or network_doc == sample_network().model_dump(mode="json")
-    if is_sample and (fresh_sample or settings.redis_url is None):
+    if fresh_sample or network_doc == sample_network().model_dump(mode="json"):
         inventory.upsert(sample_inventory(sample_network(), n_skus=settings.sample_skus))

@@ -120,6 +120,10 @@ class MemoryInventory:
         on_hand, reserved, safety, _ = stock[:, slot].tolist()
         return Availability(on_hand, reserved, safety)
 
+    def is_empty(self) -> bool:
+        with self._lock:
+            return not self._slots
+
     def availability(self, location_id: str, sku: str) -> Availability:
         with self._lock:
             return self._figures(location_id, sku)

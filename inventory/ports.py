@@ -29,6 +29,10 @@ class Inventory(Protocol):
         number of records written."""
         ...
 
+    def is_empty(self) -> bool:
+        """True until the first record is written (start-up seeding asks this)."""
+        ...
+
     def availability(self, location_id: str, sku: str) -> Availability:
         """Figures of one (location, sku); all zero when nothing is known."""
         ...

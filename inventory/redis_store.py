@@ -169,6 +169,10 @@ class RedisInventory:
             slots = self._refresh_slots()
         return slots
 
+    def is_empty(self) -> bool:
+        with _redis_errors():
+            return int(self._redis.get(f"{self._prefix}:nslots") or 0) == 0
+
     def availability(self, location_id: str, sku: str) -> Availability:
         return self.availability_many([(location_id, sku)])[0]
 

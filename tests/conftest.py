@@ -63,3 +63,16 @@ def reachable_database(url: str) -> str:
     except (psycopg2.Error, OSError, ValueError) as exc:
         _unreachable("PostgreSQL", url, "OMNIROUTE_TEST_DATABASE_URL", exc)
     return url
+
+
+def delete_redis_prefix(url: str, prefix: str) -> None:
+    """Delete every key under ``prefix:`` (test isolation: each test writes its own prefix)."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from flows.bootstrap import Services, bootstrap
 from flows.settings import Settings
+from tests.conftest import delete_redis_prefix
 
 DATA = Path(__file__).parent / "data"
 
@@ -43,9 +44,7 @@ def production_services(postgres_schema_url: str, redis_url: str) -> Iterator[Se
     services = bootstrap(Settings.from_env(small_env(postgres_schema_url, redis_url)))
     yield services
     services.close()
-    cleanup = getattr(services.inventory, "clear", None)
-    if cleanup is not None:
-        cleanup()
+    delete_redis_prefix(redis_url, services.settings.redis_prefix)
 
 
 @pytest.fixture(params=["embedded", "production"])

@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from flows.bootstrap import bootstrap
 from flows.settings import Settings
+from inventory.model import InventoryRecord
+from tests.conftest import delete_redis_prefix
 from tests.e2e.conftest import small_env
 
 NEW_RULES = "version: 1\npolicies:\n  - name: single-package\n    split: {max_locations: 1}\n"
@@ -50,3 +52,18 @@ def test_a_restart_keeps_the_active_rules(tmp_path: Path) -> None:
     restarted = bootstrap(settings)
     assert restarted.config().rules.version == version
     restarted.close()
+
+
+def test_a_restart_keeps_live_redis_counts_instead_of_reloading_the_file(
+    postgres_schema_url: str, redis_url: str
+) -> None:
+    env = small_env(postgres_schema_url, redis_url)
+    first = bootstrap(Settings.from_env(env))
+    first.inventory.upsert([InventoryRecord("DC01", "SKU-1", 77, 0)])  # a live recount
+    first.close()
+    restarted = bootstrap(Settings.from_env(env))
+    try:
+        assert restarted.inventory.availability("DC01", "SKU-1").on_hand == 77
+    finally:
+        restarted.close()
+        delete_redis_prefix(redis_url, env["OMNIROUTE_REDIS_PREFIX"])

@@ -10,14 +10,9 @@ import pytest
 import redis
 
 from inventory.redis_store import RedisInventory
+from tests.conftest import delete_redis_prefix
 
 MakeRedisInventory = Callable[..., RedisInventory]
-
-
-def delete_prefix(client: redis.Redis, prefix: str) -> None:
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    for start in range(0, len(keys), 1000):
-        client.delete(*keys[start : start + 1000])
 
 
 @pytest.fixture
@@ -28,7 +23,7 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 
 @pytest.fixture
-def make_redis_inventory(redis_client: redis.Redis) -> Iterator[MakeRedisInventory]:
+def make_redis_inventory(redis_client: redis.Redis, redis_url: str) -> Iterator[MakeRedisInventory]:
     """``make(clock=time.time, prefix=None)``: a RedisInventory; a fresh prefix unless given."""
     prefixes: list[str] = []
 
@@ -40,4 +35,4 @@ def make_redis_inventory(redis_client: redis.Redis) -> Iterator[MakeRedisInvento
 
     yield make
     for prefix in prefixes:
-        delete_prefix(redis_client, prefix)
+        delete_redis_prefix(redis_url, prefix)

@@ -73,6 +73,14 @@ class InventoryContract:
         assert figures == Availability(on_hand=10, reserved=0, safety_stock=2)
         assert figures.available_to_fulfill == 10 - 2
 
+    def test_an_inventory_is_empty_until_its_first_record(
+        self, make_inventory: MakeInventory, clock: FakeClock
+    ) -> None:
+        inventory = make_inventory(clock)
+        assert inventory.is_empty()
+        inventory.upsert(STOCK[:1])
+        assert not inventory.is_empty()
+
     def test_unknown_location_or_sku_reads_as_all_zero(self, inventory: Inventory) -> None:
         assert inventory.availability("NOWHERE", "SKU-1") == Availability()
         assert inventory.availability("DC01", "NOTHING") == Availability()
