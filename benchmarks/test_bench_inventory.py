@@ -23,8 +23,7 @@ from inventory.memory import MemoryInventory
 from inventory.model import InventoryRecord, ReservationLine
 from inventory.ports import Inventory
 from inventory.redis_store import RedisInventory
-from tests.conftest import DEFAULT_REDIS_URL, reachable_redis
-from tests.integration.inventory.conftest import delete_prefix
+from tests.conftest import DEFAULT_REDIS_URL, delete_redis_prefix, reachable_redis
 
 SEED = 20240601
 LOCATIONS = [f"L{i:03d}" for i in range(500)]
@@ -53,8 +52,8 @@ def redis_inventory() -> Iterator[Callable[[], RedisInventory]]:
     client = redis.Redis.from_url(url)
     prefix = f"omniroute-bench:{uuid.uuid4().hex}"
     yield lambda: RedisInventory(client, prefix=prefix)
-    delete_prefix(client, prefix)
     client.close()
+    delete_redis_prefix(url, prefix)
 
 
 def make(kind: str, factory: Callable[[], RedisInventory]) -> Inventory:
