@@ -79,3 +79,17 @@ def test_pickup_at_a_store_that_cannot_fill_suggests_nearby_stores(client: TestC
     ).json()
     assert body["status"] == "unroutable"
     assert [alt["location_id"] for alt in body["pickup_alternatives"]] == ["ST02"]
+
+
+def test_the_fast_preview_route_serves_the_documented_handler() -> None:
+    from fastapi.routing import APIRoute
+    from starlette.routing import Route
+
+    from api.app import create_app
+
+    app = create_app()
+    routes = [r for r in app.router.routes if getattr(r, "path", "") == "/v1/routes/preview"]
+    fast, documented = routes[0], next(r for r in routes if isinstance(r, APIRoute))
+    assert isinstance(fast, Route) and not isinstance(fast, APIRoute)
+    assert fast.endpoint is documented.endpoint
+    assert fast.methods == documented.methods
