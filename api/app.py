@@ -34,7 +34,7 @@ from engine.answer import PreviewAnswer
 from engine.order import Order
 from flows import routing, stock
 from flows.bootstrap import Services, bootstrap
-from flows.documents import InvalidDocument, Issue
+from flows.errors import InvalidDocument, Issue
 from flows.settings import Settings
 from inventory.model import ReservationLine
 from inventory.records import parse_csv, parse_json

@@ -15,10 +15,10 @@ from typing import Annotated, Literal, NoReturn
 import typer
 
 from api.cli_rules import rules_app
-from engine.input_errors import PreviewInputError
+from engine.errors import PreviewInputError
 from engine.preview import preview_many
-from flows.documents import InvalidDocument, network_from_document, read_document, read_orders_jsonl
-from flows.errors import ConfigError
+from flows.documents import network_from_document, read_document, read_orders_jsonl
+from flows.errors import FlowError
 from inventory.errors import InventoryError
 from inventory.memory import MemoryInventory
 from inventory.records import read_records_file
@@ -34,7 +34,7 @@ app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 
-USER_ERRORS = (InvalidDocument, RulesError, InventoryError, PreviewInputError, ConfigError)
+USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError)
 
 
 def fail(message: str) -> NoReturn:

@@ -12,9 +12,9 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from engine.input_errors import PreviewInputError
-from flows.documents import InvalidDocument, field_path
-from flows.stock import UnknownLocationOrGroup
+from engine.errors import PreviewInputError
+from flows.documents import field_path
+from flows.errors import InvalidDocument, UnknownLocationOrGroup
 from inventory import errors as inv
 from rules.errors import DocumentError, InvalidRules, RulesError
 

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from engine.input_errors import UnknownDeliveryMethod
+from engine.errors import UnknownDeliveryMethod
 from engine.network import DeliveryMethod, Network
 from engine.order import Order
 

@@ -1,4 +1,8 @@
-"""The engine's error tree: every failure the optimizer raises is an :class:`EngineError`."""
+"""The engine's error tree: every error the engine raises on purpose is an :class:`EngineError`.
+
+Input errors of a preview (:class:`PreviewInputError`) carry ``field``, the dotted path of the
+offending order field, and ``message``, so the HTTP and CLI edges name the field without
+parsing text (HTTP 422, CLI exit 2)."""
 
 from __future__ import annotations
 
@@ -17,3 +21,20 @@ class InvalidParamsError(EngineError, ValueError):
 
 class SolverError(EngineError):
     """The OR-Tools model failed in a way that is not "no route exists" (e.g. a model error)."""
+
+
+class PreviewInputError(EngineError, ValueError):
+    """An order names something the network does not know; the caller must fix it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class UnknownLocation(PreviewInputError):
+    """The order names a location the network does not have."""
+
+
+class UnknownDeliveryMethod(PreviewInputError):
+    """The order names a delivery method the network does not list, or one of the wrong kind."""

@@ -22,7 +22,7 @@ from engine.answer import Explanation, PickupAlternative, PreviewAnswer, Status,
 from engine.assemble import Explain
 from engine.candidates import pickup_candidates, ship_candidates, sku_rows
 from engine.delivery import resolve_method
-from engine.input_errors import PreviewInputError, UnknownLocation
+from engine.errors import PreviewInputError, UnknownLocation
 from engine.network import DeliveryMethod, Network
 from engine.order import Order
 from engine.params import SolveParams

@@ -7,35 +7,17 @@ Pydantic reports a location as a tuple such as ``("locations", 3, "lat")``; peop
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
 from engine.network import Network
 from engine.order import Order
+from flows.errors import InvalidDocument, Issue
 from rules import messages
 from rules.documents import load_document, read_text
 from rules.messages import format_path
-
-
-@dataclass(frozen=True, slots=True)
-class Issue:
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
-
-
-class InvalidDocument(ValueError):
-    """A document failed validation; ``issues`` say which field and why."""
-
-    def __init__(self, what: str, issues: Sequence[Issue]) -> None:
-        self.what = what
-        self.issues = tuple(issues)
-        super().__init__(f"invalid {what}: " + "; ".join(str(i) for i in self.issues))
 
 
 def field_path(loc: Iterable[int | str]) -> str:

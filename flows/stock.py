@@ -9,15 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flows.bootstrap import Services
-from flows.documents import InvalidDocument, Issue
+from flows.errors import InvalidDocument, Issue, UnknownLocationOrGroup
 from inventory.model import Availability, InventoryRecord, Reservation, ReservationLine
-
-
-class UnknownLocationOrGroup(LookupError):
-    def __init__(self, field: str, value: str) -> None:
-        self.field = field
-        self.value = value
-        super().__init__(f"{field}: unknown {field.replace('_', ' ')} {value!r}")
 
 
 def availability(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from engine.delivery import LocationSchedules, estimate, resolve_method, transit_days
-from engine.input_errors import UnknownDeliveryMethod
+from engine.errors import UnknownDeliveryMethod
 from engine.network import DeliveryMethod, Network
 from tests.unit.preview.helpers import location, network, pickup_order, ship_order
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from engine.errors import UnknownLocation
 from engine.geo import haversine_km
-from engine.input_errors import UnknownLocation
 from engine.preview import preview_many
 from tests.unit.preview.helpers import (
     NOW,
