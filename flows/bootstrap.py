@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from engine.solve import warm
 from flows.active import ActiveConfig, ActiveConfigCache
@@ -44,8 +45,8 @@ def bootstrap(
     if inventory is None:
         inventory, close_inventory = _make_inventory(settings, clock)
         closers.append(close_inventory)
-    seeded_network = _seed_documents(settings, store)
-    _seed_inventory(settings, store, inventory, fresh_sample=seeded_network)
+    network_doc = _seed_documents(settings, store)
+    _seed_inventory(settings, inventory, is_sample=network_doc == _sample_document())
     active = ActiveConfigCache(store, clock, refresh_seconds=settings.refresh_seconds)
     active.current()  # fail at start-up, not on the first request, if something is missing
     warm()  # build the optimizer's common DP tables now, not on the first checkouts
@@ -70,25 +71,26 @@ def _make_inventory(
     return RedisInventory(client, prefix=settings.redis_prefix, clock=clock), client.close
 
 
-def _seed_documents(settings: Settings, store: DocumentStore) -> bool:
-    """Store a network and rules when the database has none. True if the sample was stored."""
-    seeded_sample = False
-    if store.get_network() is None:
-        if settings.network_path is not None:
-            document = read_document(settings.network_path)
-            network_from_document(document)  # refuse to store an invalid network
+def _seed_documents(settings: Settings, store: DocumentStore) -> dict[str, Any]:
+    """Store a network and rules when the database has none; return the active network."""
+    network_doc = store.get_network()
+    if network_doc is None:
+        if settings.network_path is None:
+            network_doc = _sample_document()
         else:
-            document = sample_network().model_dump(mode="json")
-            seeded_sample = True
-        store.put_network(document)  # type: ignore[arg-type]
+            document = read_document(settings.network_path)
+            network_doc = network_from_document(document).model_dump(mode="json")
+        store.put_network(network_doc)
     if store.get_active_rules() is None:
-        network_doc = store.get_network()
-        assert network_doc is not None
         refs = NetworkRefs.from_network(network_from_document(network_doc))
         loaded = _initial_rules(settings, refs)
         fmt = "json" if loaded.source.endswith(".json") else "yaml"
         store.activate_rules(loaded.text, fmt, loaded.source, loaded.version)
-    return seeded_sample
+    return network_doc
+
+
+def _sample_document() -> dict[str, Any]:
+    return sample_network().model_dump(mode="json")
 
 
 def _initial_rules(settings: Settings, refs: NetworkRefs) -> LoadedRules:
@@ -99,16 +101,12 @@ def _initial_rules(settings: Settings, refs: NetworkRefs) -> LoadedRules:
     return loaded
 
 
-def _seed_inventory(
-    settings: Settings, store: DocumentStore, inventory: Inventory, *, fresh_sample: bool
-) -> None:
+def _seed_inventory(settings: Settings, inventory: Inventory, *, is_sample: bool) -> None:
     """Load stock on a first start only: Redis keeps live counts across restarts, and a stale
     file must not overwrite them (in-process inventory starts empty every time)."""
     if not inventory.is_empty():
         return
     if settings.inventory_path is not None:
         inventory.upsert(read_records_file(settings.inventory_path))
-        return
-    network_doc = store.get_network()
-    if fresh_sample or network_doc == sample_network().model_dump(mode="json"):
+    elif is_sample:
         inventory.upsert(sample_inventory(sample_network(), n_skus=settings.sample_skus))
