@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from api import errors
 from api.schemas import (
+    MAX_ROUTES_LIMIT,
     AvailabilityOut,
     LoadOut,
     NetworkOut,
@@ -40,7 +41,9 @@ from inventory.model import ReservationLine
 from inventory.records import parse_csv, parse_json
 from rules.loader import LoadedRules
 
-MaxRoutes = Annotated[int, Query(ge=1, le=20, description="how many routes, best first")]
+MaxRoutes = Annotated[
+    int, Query(ge=1, le=MAX_ROUTES_LIMIT, description="how many routes, best first")
+]
 Explain = Annotated[Literal["relevant", "full"], Query(description="excluded candidates to list")]
 ModelT = TypeVar("ModelT", bound=BaseModel)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
@@ -225,7 +228,7 @@ PREVIEW_QUERY = [
         "in": "query",
         "required": False,
         "description": "how many routes, best first",
-        "schema": {"type": "integer", "minimum": 1, "maximum": 20, "default": 3},
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ROUTES_LIMIT, "default": 3},
     },
     {
         "name": "explain",
@@ -241,8 +244,12 @@ def _preview_options(request: Request) -> tuple[int, Literal["relevant", "full"]
     query = request.query_params
     raw_routes, explain = query.get("max_routes", "3"), query.get("explain", "relevant")
     errors = []
-    if not (raw_routes.isdigit() and 1 <= int(raw_routes) <= 20):
-        errors.append(_query_error("max_routes", "expected an integer from 1 to 20", raw_routes))
+    if not (raw_routes.isdigit() and 1 <= int(raw_routes) <= MAX_ROUTES_LIMIT):
+        errors.append(
+            _query_error(
+                "max_routes", f"expected an integer from 1 to {MAX_ROUTES_LIMIT}", raw_routes
+            )
+        )
     if explain not in ("relevant", "full"):
         errors.append(_query_error("explain", "expected 'relevant' or 'full'", explain))
     if errors:

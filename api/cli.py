@@ -15,6 +15,7 @@ from typing import Annotated, Literal, NoReturn
 import typer
 
 from api.cli_rules import rules_app
+from api.schemas import MAX_ROUTES_LIMIT
 from engine.errors import PreviewInputError
 from engine.preview import preview_many
 from flows.documents import network_from_document, read_document, read_orders_jsonl
@@ -57,7 +58,7 @@ def preview(
     inventory: Annotated[Path, typer.Option(help="inventory file (CSV or JSON)")],
     rules: Annotated[Path, typer.Option(help="rules file (YAML or JSON)")],
     orders: Annotated[Path, typer.Option(help="orders, one JSON object per line")],
-    max_routes: Annotated[int, typer.Option(min=1, max=20)] = 3,
+    max_routes: Annotated[int, typer.Option(min=1, max=MAX_ROUTES_LIMIT)] = 3,
     explain: Annotated[str, typer.Option(help="relevant or full")] = "relevant",
     now: Annotated[str | None, typer.Option(help="request time, ISO 8601 (default: now)")] = None,
 ) -> None:

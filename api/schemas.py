@@ -12,6 +12,8 @@ from inventory.model import DEFAULT_TTL_SECONDS, Reservation
 
 _STRICT = ConfigDict(extra="forbid")
 
+MAX_ROUTES_LIMIT = 20  # most routes one preview may ask for (HTTP and CLI alike)
+
 
 class PreviewsIn(BaseModel):
     model_config = _STRICT
