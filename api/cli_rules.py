@@ -12,12 +12,11 @@ from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
-from pydantic import ValidationError
 
-from engine.network import Network
+from flows.documents import network_from_document, read_document
+from flows.errors import InvalidDocument
 from rules.errors import DocumentError, InvalidRules, Issue
-from rules.loader import NetworkRefs, load_document, load_rules, rules_json_schema
-from rules.messages import format_path, issues_from
+from rules.loader import NetworkRefs, load_rules, rules_json_schema
 
 rules_app = typer.Typer(
     name="rules",
@@ -36,16 +35,12 @@ def _fail(issues: tuple[Issue, ...]) -> NoReturn:
 
 def _network_refs(path: Path) -> NetworkRefs:
     """The ids of a network file, or exit 2 naming what is wrong with the file."""
-    source = str(path)
     try:
-        document = load_document(path)
+        network = network_from_document(read_document(path))
     except DocumentError as exc:
         _fail((exc.issue,))
-    try:
-        network = Network.model_validate(document)
-    except ValidationError as exc:
-        found = issues_from(exc, Network, document)
-        _fail(tuple(Issue(source, format_path(loc), message) for loc, message in found))
+    except InvalidDocument as exc:
+        _fail(tuple(Issue(str(path), i.field, i.message) for i in exc.issues))
     return NetworkRefs.from_network(network)
 
 
