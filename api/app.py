@@ -37,6 +37,7 @@ from flows import routing, stock
 from flows.bootstrap import Services, bootstrap
 from flows.errors import InvalidDocument, Issue
 from flows.settings import Settings
+from inventory.deltas import deltas_from_csv, deltas_from_objects
 from inventory.model import ReservationLine
 from inventory.records import parse_csv, parse_json
 from rules.loader import LoadedRules
@@ -56,7 +57,9 @@ def create_app(services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or bootstrap(Settings.from_env())
+        app.state.services.upkeep.start()  # keeps this worker's inventory cache built
         yield
+        app.state.services.upkeep.stop()
         if owned:
             app.state.services.close()
 
@@ -123,14 +126,28 @@ def _routes(app: FastAPI) -> None:
 
     @app.put("/v1/inventory", response_model=LoadOut)
     async def put_inventory(request: Request) -> LoadOut:
+        """Full sync: on hand becomes exactly the body; every cell it does not name has none.
+        Reservations stay (cells left with more reserved than on hand are reported)."""
         raw = await request.body()
         if request.headers.get("content-type", "").startswith("text/csv"):
             records = parse_csv(raw.decode("utf-8", errors="replace"))
         else:
             records = parse_json(_parse_json_body(raw))
         # A bulk load can take seconds: keep it off the event loop that serves previews.
-        written = await run_in_threadpool(stock.load_records, _svc(request), records)
-        return LoadOut(records=written)
+        result = await run_in_threadpool(stock.sync_records, _svc(request), records)
+        return LoadOut.of("full_sync", result)
+
+    @app.patch("/v1/inventory", response_model=LoadOut)
+    async def patch_inventory(request: Request) -> LoadOut:
+        """Delta: only the rows named change. A row sets ``on_hand`` and/or ``safety_stock``
+        (JSON, or CSV with the record columns), or moves on hand by ``adjust``."""
+        raw = await request.body()
+        if request.headers.get("content-type", "").startswith("text/csv"):
+            deltas = deltas_from_csv(raw.decode("utf-8", errors="replace"))
+        else:
+            deltas = deltas_from_objects(_parse_json_body(raw))
+        result = await run_in_threadpool(stock.write_deltas, _svc(request), deltas)
+        return LoadOut.of("delta", result)
 
     @app.get("/v1/availability", response_model=AvailabilityOut)
     def get_availability(

@@ -5,6 +5,7 @@ Bad input exits with status 2 and one line on stderr; no traceback reaches the u
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Annotated, Literal, NoReturn
 
 import typer
 
+from api.cli_inventory import inventory_app
 from api.cli_rules import rules_app
 from api.schemas import MAX_ROUTES_LIMIT
 from engine.errors import PreviewInputError
@@ -34,6 +36,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(rules_app, name="rules")
+app.add_typer(inventory_app, name="inventory")
 
 USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError)
 
@@ -106,6 +109,9 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    sample_data: Annotated[
+        bool, typer.Option("--sample-data", help="seed generated demo stock into an empty record")
+    ] = False,
 ) -> None:
     """Start the HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
@@ -116,6 +122,8 @@ def serve(
 
     with user_errors():
         settings = Settings.from_env()
+        if sample_data:
+            settings = dataclasses.replace(settings, sample_data=True)
         if workers > 1 and settings.redis_url is None:
             fail(
                 "--workers > 1 needs shared inventory: set OMNIROUTE_REDIS_URL "

@@ -82,6 +82,12 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         assert isinstance(exc, UnknownLocationOrGroup)
         return error_response(404, "not_found", str(exc), [(exc.field, str(exc))])
 
+    def retry_soon(exc: Exception) -> JSONResponse:
+        # Never zero stock, never a guess: the cache is being rebuilt from the record.
+        response = error_response(503, "inventory_rebuilding", str(exc))
+        response.headers["Retry-After"] = "1"
+        return response
+
     def simple(status: int, code: str) -> Callable[[Exception], JSONResponse]:
         return lambda exc: error_response(status, code, str(exc))
 
@@ -95,6 +101,7 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         inv.InsufficientStock: insufficient,
         inv.ReservationConflict: simple(409, "reservation_conflict"),
         inv.UnknownReservation: simple(404, "not_found"),
+        inv.CacheNotReady: retry_soon,
         inv.InventoryUnavailable: simple(503, "inventory_unavailable"),
     }
 

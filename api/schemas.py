@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from engine.answer import PreviewAnswer
 from engine.order import Order
-from inventory.model import DEFAULT_TTL_SECONDS, Reservation
+from inventory.model import DEFAULT_TTL_SECONDS, Reservation, StockWriteResult
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -98,8 +98,37 @@ class NetworkOut(BaseModel):
     delivery_methods: int
 
 
+class OverReservedOut(BaseModel):
+    row: int | None = Field(
+        description="index of the row in the body; null for a cell a full sync dropped"
+    )
+    location_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+
+
 class LoadOut(BaseModel):
+    """What an inventory load did. ``over_reserved``: rows (and, for a full sync, dropped
+    cells) where active reservations now hold more than is on hand; nothing was clamped."""
+
+    mode: Literal["full_sync", "delta"]
     records: int
+    over_reserved: list[OverReservedOut] = []
+
+    @classmethod
+    def of(cls, mode: Literal["full_sync", "delta"], result: StockWriteResult) -> LoadOut:
+        over = [
+            OverReservedOut(
+                row=o.row,
+                location_id=o.location_id,
+                sku=o.sku,
+                on_hand=o.on_hand,
+                reserved=o.reserved,
+            )
+            for o in result.over_reserved
+        ]
+        return cls(mode=mode, records=result.written, over_reserved=over)
 
 
 class ErrorDetail(BaseModel):

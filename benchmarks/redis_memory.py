@@ -62,7 +62,7 @@ def main() -> None:
     client = redis.Redis.from_url(url)
     if client.dbsize():
         sys.exit(f"{url} is not empty; refusing to load (and later FLUSHDB) it")
-    inventory = RedisInventory(client, prefix="omniroute-memory")
+    inventory = RedisInventory.standalone(client, prefix="omniroute-memory")
     try:
         before = used_memory(client)
         started = time.perf_counter()

@@ -51,7 +51,7 @@ def redis_inventory() -> Iterator[Callable[[], RedisInventory]]:
     url = reachable_redis(os.environ.get("OMNIROUTE_TEST_REDIS_URL", DEFAULT_REDIS_URL))
     client = redis.Redis.from_url(url)
     prefix = f"omniroute-bench:{uuid.uuid4().hex}"
-    yield lambda: RedisInventory(client, prefix=prefix)
+    yield lambda: RedisInventory.standalone(client, prefix=prefix)
     client.close()
     delete_redis_prefix(url, prefix)
 

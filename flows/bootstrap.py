@@ -11,10 +11,13 @@ from engine.solve import warm
 from flows.active import ActiveConfig, ActiveConfigCache
 from flows.db import DocumentStore, make_engine
 from flows.documents import network_from_document, read_document
+from flows.inventory_ledger import SqlInventoryLedger
+from flows.inventory_upkeep import InventoryUpkeep
 from flows.sample import sample_inventory, sample_network
 from flows.settings import Settings
 from inventory.memory import MemoryInventory
-from inventory.ports import Inventory
+from inventory.ports import InventoryCache
+from inventory.recorded import RecordedInventory
 from inventory.records import read_records_file
 from rules.loader import LoadedRules, NetworkRefs, check_references, default_rules, load_rules
 
@@ -23,10 +26,11 @@ from rules.loader import LoadedRules, NetworkRefs, check_references, default_rul
 class Services:
     settings: Settings
     store: DocumentStore
-    inventory: Inventory
+    inventory: RecordedInventory
     active: ActiveConfigCache
     clock: Callable[[], float]
     close: Callable[[], None]
+    upkeep: InventoryUpkeep
 
     def config(self) -> ActiveConfig:
         return self.active.current()
@@ -35,34 +39,46 @@ class Services:
 def bootstrap(
     settings: Settings,
     *,
-    inventory: Inventory | None = None,
+    cache: InventoryCache | None = None,
     clock: Callable[[], float] = time.time,
+    build_cache: bool = True,
+    seed_inventory: bool = True,
 ) -> Services:
-    """Wire adapters from ``settings``; seed the database and stock on a first start."""
+    """Wire adapters from ``settings``; seed the database on a first start, seed the inventory
+    record when it is empty, and (unless ``build_cache`` is False) build the cache from it."""
     engine = make_engine(settings.database_url)
     store = DocumentStore(engine)
     closers: list[Callable[[], None]] = [engine.dispose]
-    if inventory is None:
-        inventory, close_inventory = _make_inventory(settings, clock)
-        closers.append(close_inventory)
+    if cache is None:
+        cache, close_cache = _make_cache(settings, clock)
+        closers.append(close_cache)
+    upkeep = InventoryUpkeep(lambda: inventory, check_seconds=settings.inventory_check_seconds)
+    ledger = SqlInventoryLedger(engine, clock=clock)
+    closers.append(ledger.close)
+    inventory = RecordedInventory(cache, ledger, clock, on_not_ready=upkeep.wake)
     network_doc = _seed_documents(settings, store)
-    _seed_inventory(settings, inventory, is_sample=network_doc == _sample_document())
+    if seed_inventory:
+        _seed_inventory(settings, inventory, network_doc)
+    if build_cache and inventory.needs_rebuild():
+        inventory.rebuild(force=False)
     active = ActiveConfigCache(store, clock, refresh_seconds=settings.refresh_seconds)
     active.current()  # fail at start-up, not on the first request, if something is missing
     warm()  # build the optimizer's common DP tables now, not on the first checkouts
 
     def close() -> None:
+        upkeep.stop()
         for closer in reversed(closers):
             closer()
 
-    return Services(settings, store, inventory, active, clock, close)
+    return Services(settings, store, inventory, active, clock, close, upkeep)
 
 
-def _make_inventory(
+def _make_cache(
     settings: Settings, clock: Callable[[], float]
-) -> tuple[Inventory, Callable[[], None]]:
+) -> tuple[InventoryCache, Callable[[], None]]:
     if settings.redis_url is None:
-        return MemoryInventory(clock=clock), lambda: None
+        # Not built yet: bootstrap builds it from the record (a restart keeps the stock).
+        return MemoryInventory(clock=clock, marker=None), lambda: None
     import redis  # imported here so the embedded default never needs a Redis client
 
     from inventory.redis_store import RedisInventory
@@ -101,12 +117,18 @@ def _initial_rules(settings: Settings, refs: NetworkRefs) -> LoadedRules:
     return loaded
 
 
-def _seed_inventory(settings: Settings, inventory: Inventory, *, is_sample: bool) -> None:
-    """Load stock on a first start only: Redis keeps live counts across restarts, and a stale
-    file must not overwrite them (in-process inventory starts empty every time)."""
+def _seed_inventory(
+    settings: Settings, inventory: RecordedInventory, network_doc: dict[str, Any]
+) -> None:
+    """Stock goes into the record only while it is empty: a restart keeps live counts, and
+    an empty *cache* never causes seeding (it is rebuilt from the record instead). Generated
+    stock only for the embedded demo, or when asked for (``--sample-data``)."""
     if not inventory.is_empty():
         return
     if settings.inventory_path is not None:
-        inventory.upsert(read_records_file(settings.inventory_path))
-    elif is_sample:
-        inventory.upsert(sample_inventory(sample_network(), n_skus=settings.sample_skus))
+        inventory.sync(read_records_file(settings.inventory_path))
+    elif settings.sample_data or (
+        settings.seeds_sample_stock and network_doc == _sample_document()
+    ):
+        network = network_from_document(network_doc)
+        inventory.sync(sample_inventory(network, n_skus=settings.sample_skus))

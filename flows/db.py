@@ -12,6 +12,7 @@ is small and only grows by new tables, so there is no migration tool yet):
 - ``rules_versions(version PK, body, fmt, source, created_at)``: every rules file ever
   activated, in its original YAML/JSON text; ``active_rules(id = 1, version)`` points at the
   one in use.
+- ``inventory_*``: the durable inventory record, see :mod:`flows.inventory_schema`.
 
 Writes are single transactions of ``INSERT … ON CONFLICT`` statements (SQLite ≥ 3.24 and
 PostgreSQL), so concurrent workers storing the same or different documents never fail on a
@@ -48,6 +49,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
 from flows.errors import ConfigError, StorageError
+from flows.inventory_schema import add_inventory_tables
 
 metadata = MetaData()
 
@@ -87,6 +89,8 @@ active_rules = Table(
     Column("activated_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("id = 1", name="active_rules_singleton"),
 )
+
+add_inventory_tables(metadata)  # the durable inventory record (flows.inventory_ledger)
 
 _SINGLETON = 1
 _DDL_LOCK_KEY = 0x6F6D6E69  # "omni": serialises create_tables across PostgreSQL clients

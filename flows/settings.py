@@ -9,9 +9,13 @@
   has none.
 - ``OMNIROUTE_NETWORK`` (unset: bundled sample network): network file stored when the database
   has none.
-- ``OMNIROUTE_INVENTORY`` (unset: generated sample stock for the sample network): inventory
-  CSV/JSON loaded at start-up.
+- ``OMNIROUTE_INVENTORY`` (unset): inventory CSV/JSON loaded into an empty inventory record at
+  start-up.
+- ``OMNIROUTE_SAMPLE_DATA`` (unset: only on the embedded default): ``true`` seeds generated
+  sample stock into an empty record even with Redis configured; ``false`` never seeds it.
 - ``OMNIROUTE_SAMPLE_SKUS`` (``2000``): SKUs in the generated sample stock.
+- ``OMNIROUTE_INVENTORY_CHECK_SECONDS`` (``300``): how often ``serve`` compares the inventory
+  cache with the record and logs differences (``0``: never).
 - ``OMNIROUTE_REFRESH_SECONDS`` (``1.0``): how stale a worker's copy of the network and rules
   may get before it asks the database again.
 
@@ -34,6 +38,8 @@ DEFAULT_REDIS_PREFIX = "omniroute"
 DEFAULT_SAMPLE_SKUS = 2000
 MAX_SAMPLE_SKUS = 1_000_000
 DEFAULT_REFRESH_SECONDS = 1.0
+DEFAULT_CHECK_SECONDS = 300.0
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 _DATABASE_SCHEMES = re.compile(r"^(sqlite|postgresql)(\+\w+)?://")
 _REDIS_SCHEMES = re.compile(r"^(redis|rediss|unix)://")
@@ -50,6 +56,14 @@ class Settings:
     inventory_path: Path | None = None
     sample_skus: int = DEFAULT_SAMPLE_SKUS
     refresh_seconds: float = DEFAULT_REFRESH_SECONDS
+    sample_data: bool | None = None
+    inventory_check_seconds: float = DEFAULT_CHECK_SECONDS
+
+    @property
+    def seeds_sample_stock(self) -> bool:
+        """Generated stock is for the embedded demo: seeded when asked, or by default only
+        without Redis (a production cache must never be filled with invented stock)."""
+        return self.redis_url is None if self.sample_data is None else self.sample_data
 
     @property
     def uses_sample_network(self) -> bool:
@@ -70,6 +84,13 @@ class Settings:
             inventory_path=_file("OMNIROUTE_INVENTORY", get("OMNIROUTE_INVENTORY")),
             sample_skus=_sample_skus(get("OMNIROUTE_SAMPLE_SKUS")),
             refresh_seconds=_refresh_seconds(get("OMNIROUTE_REFRESH_SECONDS")),
+            sample_data=_flag("OMNIROUTE_SAMPLE_DATA", get("OMNIROUTE_SAMPLE_DATA")),
+            inventory_check_seconds=_seconds(
+                "OMNIROUTE_INVENTORY_CHECK_SECONDS",
+                get("OMNIROUTE_INVENTORY_CHECK_SECONDS"),
+                DEFAULT_CHECK_SECONDS,
+                86400.0,
+            ),
         )
 
 
@@ -130,17 +151,27 @@ def _sample_skus(value: str | None) -> int:
 
 
 def _refresh_seconds(value: str | None) -> float:
+    return _seconds("OMNIROUTE_REFRESH_SECONDS", value, DEFAULT_REFRESH_SECONDS, 3600.0)
+
+
+def _seconds(variable: str, value: str | None, default: float, most: float) -> float:
     if value is None:
-        return DEFAULT_REFRESH_SECONDS
+        return default
     try:
         seconds = float(value)
     except ValueError:
         seconds = float("nan")
-    if not 0.0 <= seconds <= 3600.0:  # also rejects nan and inf
-        raise ConfigError(
-            "OMNIROUTE_REFRESH_SECONDS", f"expected seconds from 0 to 3600, got {value!r}"
-        )
+    if not 0.0 <= seconds <= most:  # also rejects nan and inf
+        raise ConfigError(variable, f"expected seconds from 0 to {most:g}, got {value!r}")
     return seconds
+
+
+def _flag(variable: str, value: str | None) -> bool | None:
+    if value is None:
+        return None
+    if value.lower() in _TRUE + _FALSE:
+        return value.lower() in _TRUE
+    raise ConfigError(variable, f"expected true or false, got {value!r}")
 
 
 def _redacted(url: str) -> str:

@@ -6,11 +6,18 @@ clear error instead of stock parked at a location no route can ever use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from flows.bootstrap import Services
 from flows.errors import InvalidDocument, Issue, UnknownLocationOrGroup
-from inventory.model import Availability, InventoryRecord, Reservation, ReservationLine
+from inventory.model import (
+    Availability,
+    InventoryRecord,
+    Reservation,
+    ReservationLine,
+    StockDelta,
+    StockWriteResult,
+)
 
 
 def availability(
@@ -28,9 +35,20 @@ def availability(
     return services.inventory.group_availability(sorted(members), sku)
 
 
-def load_records(services: Services, records: Sequence[InventoryRecord]) -> int:
+def sync_records(services: Services, records: Sequence[InventoryRecord]) -> StockWriteResult:
+    """Full sync: afterwards on hand is exactly ``records``; every other cell has none."""
     _require_known_locations(services, [r.location_id for r in records], "records")
-    return services.inventory.upsert(records)
+    return services.inventory.sync(records)
+
+
+def write_deltas(
+    services: Services,
+    deltas: Sequence[StockDelta],
+    progress: Callable[[int], None] = lambda _: None,
+) -> StockWriteResult:
+    """Change only the rows named (set figures, or adjust on hand)."""
+    _require_known_locations(services, [d.location_id for d in deltas], "records")
+    return services.inventory.write_stock(deltas, progress)
 
 
 def reserve(

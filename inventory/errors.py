@@ -80,3 +80,17 @@ class InvalidReservation(InventoryError):
 
 class InventoryUnavailable(InventoryError):
     """The inventory store cannot be reached or failed (e.g. a Redis error)."""
+
+
+class CacheNotReady(InventoryUnavailable):
+    """The cache holds no build of the record (Redis lost its data, or a rebuild is under
+    way): availability and reservations must wait for the rebuild, never read as zero."""
+
+
+class CacheStale(InventoryUnavailable):
+    """A write was made on a cache build that the record no longer matches (a rebuild or a
+    full sync replaced it); nothing was acknowledged, a retry goes to the new build."""
+
+
+class RecordUnavailable(InventoryUnavailable):
+    """The durable inventory record (the database) cannot be reached or failed."""

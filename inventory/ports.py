@@ -6,7 +6,7 @@ Two adapters implement it: ``MemoryInventory`` (embedded default, unit tests) an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -15,10 +15,14 @@ import numpy.typing as npt
 from inventory.model import (
     DEFAULT_TTL_SECONDS,
     Availability,
+    Change,
     InventoryRecord,
     Reservation,
     ReservationLine,
+    StockDelta,
+    StockWriteResult,
 )
+from inventory.snapshot import Snapshot
 
 IntMatrix = npt.NDArray[np.int64]
 
@@ -80,4 +84,87 @@ class Inventory(Protocol):
 
     def expire_due(self) -> int:
         """Release every reservation whose TTL has passed; returns how many expired."""
+        ...
+
+
+class InventoryCache(Inventory, Protocol):
+    """A fast copy of the durable record (``MemoryInventory``, ``RedisInventory``).
+
+    Every write also answers the :class:`Change` it made, so the caller can put it in the
+    record before acknowledging. A cache is *built* from a :class:`Snapshot` of the record and
+    remembers the snapshot's marker; when that marker is missing (Redis lost its data) or not
+    the one expected, reads and writes raise ``CacheNotReady`` instead of guessing.
+    """
+
+    def built_from(self) -> str | None:
+        """The marker of the build in use, or None when there is none (empty or lost)."""
+        ...
+
+    def build(self, snapshot: Snapshot) -> None:
+        """Load ``snapshot`` beside the build in use, then switch to it in one atomic step."""
+        ...
+
+    def invalidate(self, marker: str) -> None:
+        """Drop build ``marker`` (e.g. a write on it could not be recorded): until the next
+        build, everything raises ``CacheNotReady``. No-op if another build is in use."""
+        ...
+
+    def dump(self) -> Snapshot:
+        """Everything in the build in use, for reconciliation (``seq`` = its last write)."""
+        ...
+
+    def reserve_change(
+        self, reservation_id: str, lines: Sequence[ReservationLine], ttl_seconds: int
+    ) -> tuple[Reservation, Change | None]:
+        """``reserve``; the change is None when nothing changed (a retry)."""
+        ...
+
+    def release_change(
+        self, reservation_id: str, lines: Sequence[ReservationLine] | None
+    ) -> tuple[Reservation, Change | None]: ...
+
+    def fulfill_change(
+        self, reservation_id: str, lines: Sequence[ReservationLine] | None
+    ) -> tuple[Reservation, Change | None]: ...
+
+    def write_stock(self, deltas: Sequence[StockDelta]) -> tuple[StockWriteResult, Change]:
+        """Apply delta rows atomically: every row or none (an adjustment below zero on hand
+        raises ``InvalidInventory`` naming its row and changes nothing)."""
+        ...
+
+
+class InventoryLedger(Protocol):
+    """The durable inventory record (SQL). The source of truth a cache is rebuilt from."""
+
+    def marker(self) -> str:
+        """The record's current version: ``<record id>.<generation>``. A new generation
+        starts with every rebuild and every full sync."""
+        ...
+
+    def is_empty(self) -> bool:
+        """True while the record holds no stock cell."""
+        ...
+
+    def write(self, change: Change) -> None:
+        """Record ``change`` durably before it is acknowledged. Raises ``CacheStale`` when
+        ``change.marker`` is not the record's current marker (a rebuild or a sync happened
+        since: the change was made on a build that is gone) and ``RecordUnavailable`` when the
+        database cannot be reached."""
+        ...
+
+    def rebuild(
+        self,
+        build: Callable[[Snapshot], None],
+        *,
+        replace: Sequence[InventoryRecord] | None = None,
+        unless_built: Callable[[], str | None] | None = None,
+    ) -> Snapshot | None:
+        """Exclusive: wait for writes in flight, (with ``replace``: make the stock exactly
+        ``replace``), start a new generation, call ``build`` with the snapshot, then commit.
+        If ``build`` raises, nothing changes. With ``unless_built``: do nothing and answer
+        None when it returns the record's current marker (another worker already built)."""
+        ...
+
+    def snapshot(self) -> Snapshot:
+        """The record now, without locking writers out (for reconciliation)."""
         ...

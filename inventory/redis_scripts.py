@@ -1,25 +1,34 @@
 """Lua scripts of :mod:`inventory.redis_store`. Each runs atomically inside Redis.
 
-Every script gets the key prefix as ARGV[1] and the clock as ARGV[2] (time comes from the
-caller, so tests can move it). Counts are packed little-endian int32: 12 bytes per slot
-(on hand, reserved, safety stock) in ``:qty`` and 4 bytes per slot (available to fulfill)
-in ``:atf``; SETRANGE past the end zero-fills, so a slot never written reads as zero.
+Every script gets ``P:marker`` as KEYS[1] and the key prefix, the marker of the build the
+caller adopted, the clock and the retention as ARGV[1..4] (time comes from the caller, so
+tests can move it). The build check comes FIRST: when the marker is missing the script answers
+``{'notready'}``, when another build is in use ``{'moved', marker}``, and changes nothing;
+otherwise every key is in the build's namespace ``N = P:<marker>``. Script arguments start at
+ARGV[5]. Counts are packed little-endian int32: 12 bytes per slot (on hand, reserved, safety
+stock) in ``:qty`` and 4 bytes per slot (available to fulfill) in ``:atf``; SETRANGE past the
+end zero-fills, so a slot never written reads as zero. A script that changes the build
+answers the build's new write sequence (``INCR N:seq``).
 """
 
 from __future__ import annotations
 
 PRELUDE = r"""
-local P = ARGV[1]
-local NOW = tonumber(ARGV[2])
-local RETENTION = tonumber(ARGV[3])
-local SLOTS = P .. ':slots'
-local NSLOTS = P .. ':nslots'
-local DUE = P .. ':due'
+local CURRENT = redis.call('GET', KEYS[1])
+if not CURRENT then return {'notready'} end
+if CURRENT ~= ARGV[2] then return {'moved', CURRENT} end
+local N = ARGV[1] .. ':' .. ARGV[2]
+local NOW = tonumber(ARGV[3])
+local RETENTION = tonumber(ARGV[4])
+local SLOTS = N .. ':slots'
+local NSLOTS = N .. ':nslots'
+local DUE = N .. ':due'
+local SEQ = N .. ':seq'
 local INT_MIN = -2147483648
 
-local function res_key(id) return P .. ':res:' .. id end
-local function qty_key(sku) return P .. ':{' .. sku .. '}:qty' end
-local function atf_key(sku) return P .. ':{' .. sku .. '}:atf' end
+local function res_key(id) return N .. ':res:' .. id end
+local function qty_key(sku) return N .. ':{' .. sku .. '}:qty' end
+local function atf_key(sku) return N .. ':{' .. sku .. '}:atf' end
 
 local function slot_of(loc)
   local s = redis.call('HGET', SLOTS, loc)
@@ -40,12 +49,15 @@ local function write(sku, slot, oh, rs, ss)
   redis.call('SETRANGE', atf_key(sku), slot * 4, struct.pack('<i4', atf))
 end
 
--- reserved += d_rs, on hand += d_oh (floored at 0: a shipment consumes what was really there)
+-- reserved += d_rs, on hand += d_oh (floored at 0: a shipment consumes what was really there);
+-- answers the cell's on hand and safety stock after the shift (nil for an unknown location)
 local function shift(loc, sku, d_rs, d_oh)
   local slot = slot_of(loc)
-  if not slot then return end
+  if not slot then return nil end
   local oh, rs, ss = read(sku, slot)
-  write(sku, slot, math.max(0, oh + d_oh), math.max(0, rs + d_rs), ss)
+  oh = math.max(0, oh + d_oh)
+  write(sku, slot, oh, math.max(0, rs + d_rs), ss)
+  return {loc, sku, oh, ss}
 end
 
 local function encode(lines)
@@ -68,7 +80,7 @@ local function merge(into, lines, sign)
 end
 
 local function record(key)
-  return redis.call('HMGET', key, 'st', 'exp', 'held', 'ful', 'rel')
+  return redis.call('HMGET', key, 'st', 'exp', 'held', 'ful', 'rel', 'req')
 end
 
 local function close(key, id, status)
@@ -114,14 +126,16 @@ local function settle(key, id)
 end
 """
 
-# KEYS: slots, due, reservation. ARGV: prefix, now, retention, id, expires_at, request (the
-# canonical lines as JSON [[location, sku, quantity], ...]), sweep limit. A new reservation
-# answers {'new'}: the caller already knows its lines and expiry, so nothing is sent back.
+# ARGV[5..]: id, expires_at, request (the canonical lines as JSON [[location, sku, quantity],
+# ...]), sweep limit. A new reservation answers {'new', seq}: the caller already knows its
+# lines and expiry. A retry answers {'ok', record}; sweeps are not reported (the record
+# treats an active reservation past its expiry as expired).
 RESERVE = (
     PRELUDE
     + r"""
-local id, key, request = ARGV[4], KEYS[3], ARGV[6]
-sweep(tonumber(ARGV[7]))
+local id, request = ARGV[5], ARGV[7]
+local key = res_key(id)
+sweep(tonumber(ARGV[8]))
 local existing = redis.call('HGET', key, 'req')
 if existing then
   if existing == request then return {'ok', record(key)} end
@@ -138,34 +152,36 @@ for _, l in ipairs(lines) do
 end
 if #short > 0 then return {'short', cjson.encode(short)} end
 for _, l in ipairs(lines) do shift(l[1], l[2], l[3], 0) end
-redis.call('HSET', key, 'req', request, 'st', 'active', 'exp', ARGV[5],
+redis.call('HSET', key, 'req', request, 'st', 'active', 'exp', ARGV[6],
            'held', request, 'ful', '[]', 'rel', '[]')
-redis.call('ZADD', DUE, ARGV[5], id)
-return {'new'}
+redis.call('ZADD', DUE, ARGV[6], id)
+return {'new', redis.call('INCR', SEQ)}
 """
 )
 
-# KEYS: slots, due, reservation. ARGV: prefix, now, retention, id, action ('release' |
-# 'fulfill'), then location, sku, quantity per line (none = everything held).
+# ARGV[5..]: id, action ('release' | 'fulfill'), then location, sku, quantity per line (none
+# = everything held). Answers {'ok', seq (0 when nothing changed), record, cells}: cells are
+# {location, sku, on hand, safety stock} after a fulfilment, for the durable record.
 CLOSE = (
     PRELUDE
     + r"""
-local id, key, action = ARGV[4], KEYS[3], ARGV[5]
+local id, action = ARGV[5], ARGV[6]
+local key = res_key(id)
 if redis.call('EXISTS', key) == 0 then return {'unknown'} end
 settle(key, id)
 local st = redis.call('HGET', key, 'st')
 local held = cjson.decode(redis.call('HGET', key, 'held'))
 local lines = {}
-if #ARGV < 6 then
+if #ARGV < 7 then
   if st ~= 'active' then
-    if action == 'release' or st == 'fulfilled' then return {'ok', record(key)} end
+    if action == 'release' or st == 'fulfilled' then return {'ok', 0, record(key), {}} end
     return {'invalid', 'reservation ' .. id .. ' is ' .. st .. ': nothing held to fulfill'}
   end
   lines = held
 else
   local have = {}
   for _, l in ipairs(held) do have[l[1] .. '\0' .. l[2]] = l[3] end
-  for i = 6, #ARGV, 3 do
+  for i = 7, #ARGV, 3 do
     local loc, sku, q = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
     local h = have[loc .. '\0' .. sku] or 0
     if q > h then
@@ -175,52 +191,84 @@ else
     table.insert(lines, {loc, sku, q})
   end
 end
+local cells = {}
 for _, l in ipairs(lines) do
-  if action == 'release' then shift(l[1], l[2], -l[3], 0) else shift(l[1], l[2], -l[3], -l[3]) end
+  if action == 'release' then shift(l[1], l[2], -l[3], 0)
+  else
+    local cell = shift(l[1], l[2], -l[3], -l[3])
+    if cell then table.insert(cells, cell) end
+  end
 end
 if action == 'release' then move(key, id, lines, 'rel') else move(key, id, lines, 'ful') end
+return {'ok', redis.call('INCR', SEQ), record(key), cells}
+"""
+)
+
+# ARGV[5..]: id.
+GET = (
+    PRELUDE
+    + r"""
+local key = res_key(ARGV[5])
+if redis.call('EXISTS', key) == 0 then return {'unknown'} end
+settle(key, ARGV[5])
 return {'ok', record(key)}
 """
 )
 
-# KEYS: slots, due, reservation. ARGV: prefix, now, retention, id.
-GET = (
-    PRELUDE
-    + r"""
-if redis.call('EXISTS', KEYS[3]) == 0 then return {'unknown'} end
-settle(KEYS[3], ARGV[4])
-return {'ok', record(KEYS[3])}
-"""
-)
-
-# KEYS: slots, due. ARGV: prefix, now, retention, limit. Returns {looked at, expired}.
+# ARGV[5..]: limit. Answers {'ok', looked at, expired}.
 EXPIRE = (
     PRELUDE
     + r"""
-local looked, expired = sweep(tonumber(ARGV[4]))
-return {looked, expired}
+local looked, expired = sweep(tonumber(ARGV[5]))
+return {'ok', looked, expired}
 """
 )
 
-# KEYS: slots, nslots. ARGV: prefix, now, retention, then location, sku, on hand, safety stock
-# per record. New locations get the next slot; reserved is kept. A vector that grew is copied
+# ARGV[5..]: 5 per row: kind ('set' | 'adjust'), location, sku, then for 'set' on hand and
+# safety stock ('' keeps the current figure), for 'adjust' the units to add and ''. Rows apply
+# in order to a copy first, so a refused row changes nothing: {'refused', row (0-based), on hand
+# it would make, on hand before}. Otherwise answers {'ok', seq, figures}: on hand, reserved,
+# safety stock of each distinct (location, sku) after the write, in the order first named.
+# New locations get the next slot; reserved is never written here. A vector that grew is copied
 # once at the end: SETRANGE growth over-allocates (up to 2x), SET allocates the exact length.
-UPSERT = (
+WRITE_STOCK = (
     PRELUDE
     + r"""
-local n, length = 0, {}
-for i = 4, #ARGV, 4 do
-  local loc, sku = ARGV[i], ARGV[i + 1]
-  local slot = slot_of(loc)
+local MAX = 2147483647
+local cells, order = {}, {}
+local row = 0
+for i = 5, #ARGV, 5 do
+  local kind, loc, sku, a, b = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local k = loc .. '\0' .. sku
+  local c = cells[k]
+  if not c then
+    local slot, oh, rs, ss = slot_of(loc), 0, 0, 0
+    if slot then oh, rs, ss = read(sku, slot) end
+    c = {loc, sku, oh, rs, ss, slot}
+    cells[k] = c
+    table.insert(order, c)
+  end
+  if kind == 'set' then
+    if a ~= '' then c[3] = tonumber(a) end
+    if b ~= '' then c[5] = tonumber(b) end
+  else
+    local after = c[3] + tonumber(a)
+    if after < 0 or after > MAX then return {'refused', row, after, c[3]} end
+    c[3] = after
+  end
+  row = row + 1
+end
+local length, figures = {}, {}
+for _, c in ipairs(order) do
+  local sku, slot = c[2], c[6] or slot_of(c[1])  -- a location new in this call has no slot yet
   if not slot then
     slot = redis.call('HLEN', SLOTS)
-    redis.call('HSET', SLOTS, loc, slot)
+    redis.call('HSET', SLOTS, c[1], slot)
     redis.call('SET', NSLOTS, slot + 1)
   end
   if not length[sku] then length[sku] = redis.call('STRLEN', qty_key(sku)) end
-  local _, rs = read(sku, slot)
-  write(sku, slot, tonumber(ARGV[i + 2]), rs, tonumber(ARGV[i + 3]))
-  n = n + 1
+  write(sku, slot, c[3], c[4], c[5])
+  table.insert(figures, c[3]); table.insert(figures, c[4]); table.insert(figures, c[5])
 end
 for sku, before in pairs(length) do
   if redis.call('STRLEN', qty_key(sku)) ~= before then
@@ -228,6 +276,15 @@ for sku, before in pairs(length) do
     redis.call('SET', atf_key(sku), redis.call('GET', atf_key(sku)))
   end
 end
-return n
+return {'ok', redis.call('INCR', SEQ), figures}
 """
 )
+
+# KEYS: P:marker, P:stale. ARGV: marker. Drops the marker only while it is the build in use,
+# and remembers the namespace so the next build deletes it.
+INVALIDATE = r"""
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('SADD', KEYS[2], ARGV[1])
+return 1
+"""

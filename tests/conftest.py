@@ -8,8 +8,12 @@ test is skipped with a loud reason, except under CI=true where a missing service
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
+
+pytest_plugins = ["tests.support.fixtures"]
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
 DEFAULT_DATABASE_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -63,6 +67,23 @@ def reachable_database(url: str) -> str:
     except (psycopg2.Error, OSError, ValueError) as exc:
         _unreachable("PostgreSQL", url, "OMNIROUTE_TEST_DATABASE_URL", exc)
     return url
+
+
+@pytest.fixture
+def postgres_schema_url(database_url: str) -> Iterator[str]:
+    """A URL whose connections see only a fresh, empty schema (dropped afterwards): raw SQL
+    sees it too, unlike a SQLAlchemy ``schema_translate_map``."""
+    import sqlalchemy as sa
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in database_url else "?"
+    yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
 
 
 def delete_redis_prefix(url: str, prefix: str) -> None:

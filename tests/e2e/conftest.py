@@ -58,19 +58,3 @@ def services(request: pytest.FixtureRequest) -> Services:
 def client(services: Services) -> Iterator[TestClient]:
     with TestClient(create_app(services)) as test_client:
         yield test_client
-
-
-@pytest.fixture
-def postgres_schema_url(database_url: str) -> Iterator[str]:
-    """A URL whose connections see only a fresh, empty schema (dropped afterwards)."""
-    import sqlalchemy as sa
-
-    schema = f"e2e_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in database_url else "?"
-    yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()

@@ -24,14 +24,15 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 
 @pytest.fixture
 def make_redis_inventory(redis_client: redis.Redis, redis_url: str) -> Iterator[MakeRedisInventory]:
-    """``make(clock=time.time, prefix=None)``: a RedisInventory; a fresh prefix unless given."""
+    """``make(clock=time.time, prefix=None)``: a standalone RedisInventory (no record behind
+    it); a fresh prefix unless given, where it adopts the build in use."""
     prefixes: list[str] = []
 
     def make(clock: Callable[[], float] = time.time, prefix: str | None = None) -> RedisInventory:
         if prefix is None:
             prefix = f"omniroute-test:{uuid.uuid4().hex}"
             prefixes.append(prefix)
-        return RedisInventory(redis_client, prefix=prefix, clock=clock)
+        return RedisInventory.standalone(redis_client, prefix=prefix, clock=clock)
 
     yield make
     for prefix in prefixes:

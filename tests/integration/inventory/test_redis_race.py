@@ -20,7 +20,7 @@ THREADS_PER_PROCESS = 4
 def _process(url: str, prefix: str, attempts: list[race.Attempt]) -> list[str]:
     client = redis.Redis.from_url(url)
     try:
-        inventory = RedisInventory(client, prefix=prefix)
+        inventory = RedisInventory.standalone(client, prefix=prefix)
         return sorted(race.race_threads(inventory, attempts, THREADS_PER_PROCESS))
     finally:
         client.close()

@@ -23,7 +23,7 @@ def test_one_skus_keys_share_a_cluster_slot(
 ) -> None:
     inventory = make_redis_inventory()
     inventory.upsert([InventoryRecord("DC01", "SKU-1", 5), InventoryRecord("ST01", "SKU-1", 2)])
-    keys = list(redis_client.scan_iter(match=f"{inventory.prefix}:{{SKU-1}}:*"))
+    keys = list(redis_client.scan_iter(match=f"{inventory.namespace}:{{SKU-1}}:*"))
     assert len(keys) == 2
     assert len({key_slot(key) for key in keys}) == 1
 
@@ -74,7 +74,7 @@ def test_closed_reservations_are_kept_for_the_retention_period_only(
     inventory = make_redis_inventory()
     inventory.upsert([InventoryRecord("DC01", "SKU-1", 5)])
     inventory.reserve("R1", [ReservationLine("DC01", "SKU-1", 1)], 60)
-    key = f"{inventory.prefix}:res:R1"
+    key = f"{inventory.namespace}:res:R1"
     assert redis_client.ttl(key) == -1  # active: kept until released, fulfilled or expired
     inventory.release("R1")
     assert 0 < redis_client.ttl(key) <= redis_store.DEFAULT_RETENTION_SECONDS

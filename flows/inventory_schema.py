@@ -1,0 +1,243 @@
+"""Tables of the durable inventory record, and the pure conversions between rows and the
+inventory types. Used by :mod:`flows.inventory_ledger`; :mod:`flows.db` adds the tables to
+its metadata so that ``DocumentStore.create_tables()`` creates them with the others.
+
+- ``inventory_meta(id = 1, record_id, generation)``: the record's marker ``<record id>.<gen>``.
+- ``inventory_skus`` / ``inventory_locations``: text ids as integer refs, so that a rebuild
+  streams integers for tens of millions of cells instead of text.
+- ``inventory_stock(sku_ref, location_ref, on_hand, safety_stock, seq)``.
+- ``inventory_reservations(id, request, status, expires_at, held, fulfilled, released, seq,
+  updated_at)``: full reservation state, lines as JSON ``[[location, sku, quantity], ...]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import orjson
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Connection,
+    Float,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    event,
+)
+
+from inventory.checks import as_lines
+from inventory.model import Reservation, ReservationLine, StoredReservation
+from inventory.snapshot import Codes, StockColumns
+
+LOCK_CLASS = 0x696E7600  # "inv\0": first key of the writers/rebuild advisory lock
+# The second key is the schema, so records in different schemas never wait for each other.
+LOCK_KEYS = f"{LOCK_CLASS}, hashtext(current_schema())"
+STALE_SQLSTATE = "OR409"  # raised by WRITE_BEGIN when a change names another build
+WRITE_BEGIN = "omniroute_inventory_write_begin"
+
+# One call per write (the hot path): take the writers' shared lock, waiting at most
+# ``wait_ms`` for a rebuild, then check the marker. In plpgsql so that the lock, the check
+# and the writes travel to the server in one query string.
+_WRITE_BEGIN_DDL = f"""
+CREATE OR REPLACE FUNCTION {WRITE_BEGIN}(expected text, wait_ms integer) RETURNS void
+LANGUAGE plpgsql AS $fn$
+DECLARE
+  previous text := current_setting('lock_timeout');
+BEGIN
+  PERFORM set_config('lock_timeout', wait_ms || 'ms', true);
+  PERFORM pg_advisory_xact_lock_shared({LOCK_KEYS});
+  -- only the wait for a rebuild is bounded here, not row locks taken later
+  PERFORM set_config('lock_timeout', previous, true);
+  IF NOT EXISTS (
+    SELECT 1 FROM inventory_meta WHERE id = 1 AND record_id || '.' || generation = expected
+  ) THEN
+    RAISE EXCEPTION USING ERRCODE = '{STALE_SQLSTATE}',
+      MESSAGE = 'inventory change made on build ' || expected || ', not the current one';
+  END IF;
+END
+$fn$
+"""
+
+STOCK_DTYPE = np.dtype(  # one row of COPY (sku_ref, location_ref, on_hand, safety_stock, seq)
+    [
+        ("fields", ">i2"),
+        ("sku_len", ">i4"),
+        ("sku", ">i4"),
+        ("location_len", ">i4"),
+        ("location", ">i4"),
+        ("on_hand_len", ">i4"),
+        ("on_hand", ">i8"),
+        ("safety_len", ">i4"),
+        ("safety_stock", ">i8"),
+        ("seq_len", ">i4"),
+        ("seq", ">i8"),
+    ]
+)
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+Refs = npt.NDArray[Any]  # integer arrays, whatever their width and byte order
+
+
+def add_inventory_tables(metadata: MetaData) -> None:
+    """Define the inventory tables (and, on PostgreSQL, the write function) in ``metadata``."""
+    Table(
+        "inventory_meta",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=False),
+        Column("record_id", Text, nullable=False),
+        Column("generation", BigInteger, nullable=False),
+        CheckConstraint("id = 1", name="inventory_meta_singleton"),
+    )
+    for name, column in (("inventory_skus", "sku"), ("inventory_locations", "location_id")):
+        Table(
+            name,
+            metadata,
+            Column("ref", Integer, primary_key=True, autoincrement=True),
+            Column(column, Text, nullable=False, unique=True),
+        )
+    Table(
+        "inventory_stock",
+        metadata,
+        Column("sku_ref", Integer, nullable=False),
+        Column("location_ref", Integer, nullable=False),
+        Column("on_hand", BigInteger, nullable=False),
+        Column("safety_stock", BigInteger, nullable=False),
+        Column("seq", BigInteger, nullable=False),
+        PrimaryKeyConstraint("sku_ref", "location_ref"),
+    )
+    Table(
+        "inventory_reservations",
+        metadata,
+        Column("id", Text, primary_key=True),
+        Column("request", Text, nullable=False),
+        Column("status", Text, nullable=False),
+        Column("expires_at", Float, nullable=False),
+        Column("held", Text, nullable=False),
+        Column("fulfilled", Text, nullable=False),
+        Column("released", Text, nullable=False),
+        Column("seq", BigInteger, nullable=False),
+        Column("updated_at", Float, nullable=False),
+    )
+    # On the metadata, not a table: ``create_all`` fires it every time, so an existing
+    # database gets the current function too (CREATE OR REPLACE, under the DDL lock).
+    event.listen(metadata, "after_create", _create_write_function)
+
+
+def _create_write_function(_metadata: MetaData, connection: Connection, **_: Any) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(_WRITE_BEGIN_DDL)
+
+
+# -- reservations ----------------------------------------------------------------------------
+
+
+def _encode(lines: tuple[ReservationLine, ...]) -> str:
+    return orjson.dumps([[line.location_id, line.sku, line.quantity] for line in lines]).decode()
+
+
+def _decode(text: str) -> tuple[ReservationLine, ...]:
+    return tuple(ReservationLine(loc, sku, int(qty)) for loc, sku, qty in orjson.loads(text))
+
+
+def reservation_values(stored: StoredReservation) -> tuple[str, str, str, float, str, str, str]:
+    """``(id, request, status, expires_at, held, fulfilled, released)`` of ``stored``."""
+    r = stored.reservation
+    return (
+        r.id,
+        _encode(stored.request),
+        r.status,
+        float(r.expires_at),
+        _encode(r.lines),
+        _encode(r.fulfilled),
+        _encode(r.released),
+    )
+
+
+def stored_reservation(row: tuple[Any, ...]) -> StoredReservation:
+    """The reservation of a row selected as ``id, request, status, expires_at, held,
+    fulfilled, released``."""
+    rid, request, status, expires_at, held, fulfilled, released = row[:7]
+    reservation = Reservation(
+        id=rid,
+        lines=_decode(held),
+        status=status,
+        expires_at=float(expires_at),
+        fulfilled=_decode(fulfilled),
+        released=_decode(released),
+    )
+    return StoredReservation(reservation, _decode(request))
+
+
+def expired(stored: StoredReservation) -> StoredReservation:
+    """``stored`` after its TTL passed: the held lines move to released (as the caches do)."""
+    r = stored.reservation
+    released: dict[tuple[str, str], int] = {}
+    for line in (*r.released, *r.lines):
+        key = (line.location_id, line.sku)
+        released[key] = released.get(key, 0) + line.quantity
+    reservation = Reservation(
+        id=r.id,
+        lines=(),
+        status="expired",
+        expires_at=r.expires_at,
+        fulfilled=r.fulfilled,
+        released=as_lines(released),
+    )
+    return StoredReservation(reservation, stored.request)
+
+
+# -- stock -----------------------------------------------------------------------------------
+
+
+def parse_stock_copy(data: memoryview | bytes) -> tuple[Refs, Refs, Codes, Codes, int]:
+    """``(sku refs, location refs, on hand, safety stock, max seq)`` of the binary COPY output
+    of ``sku_ref, location_ref, on_hand, safety_stock, seq``: fixed-size rows, so numpy reads
+    them in place instead of Python touching each row. The refs stay views (big-endian int32):
+    one pass less over gigabytes when they are turned into codes."""
+    if bytes(data[:11]) != _COPY_SIGNATURE:
+        raise ValueError("not PostgreSQL binary COPY output")
+    start = 19 + int.from_bytes(data[15:19], "big")  # header, flags, extension length
+    rows, rest = divmod(len(data) - start - 2, STOCK_DTYPE.itemsize)  # 2: the -1 trailer
+    # NOT NULL fixed-size columns: any other row shape would break the sizes or the ends.
+    if rest or bytes(data[-2:]) != b"\xff\xff":
+        raise ValueError("unexpected rows in PostgreSQL binary COPY output")
+    table = np.frombuffer(data, dtype=STOCK_DTYPE, count=rows, offset=start)
+    if rows and not (table["fields"][[0, -1]] == 5).all():
+        raise ValueError("unexpected rows in PostgreSQL binary COPY output")
+    return (
+        table["sku"],
+        table["location"],
+        table["on_hand"].astype(np.int64),
+        table["safety_stock"].astype(np.int64),
+        int(table["seq"].max()) if rows else 0,
+    )
+
+
+def _codes(refs: Refs, names: dict[int, str]) -> tuple[tuple[str, ...], Codes]:
+    """Dense codes of ``refs`` (in ref order) and the names they stand for, in O(n): a
+    50-million-cell record must not be sorted to be encoded."""
+    if len(refs) == 0:
+        return (), np.zeros(0, dtype=np.int64)
+    used = np.zeros(int(refs.max()) + 1, dtype=bool)
+    used[refs] = True
+    code_of = np.cumsum(used, dtype=np.int64) - 1
+    return tuple(names[int(ref)] for ref in np.flatnonzero(used)), code_of[refs]
+
+
+def stock_columns(
+    sku_refs: Refs,
+    location_refs: Refs,
+    on_hand: Codes,
+    safety_stock: Codes,
+    sku_names: dict[int, str],
+    location_names: dict[int, str],
+) -> StockColumns:
+    skus, sku_codes = _codes(sku_refs, sku_names)
+    locations, location_codes = _codes(location_refs, location_names)
+    return StockColumns(skus, locations, sku_codes, location_codes, on_hand, safety_stock)

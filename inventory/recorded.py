@@ -1,0 +1,252 @@
+"""Inventory with a durable record: a cache (memory or Redis) in front of the record (SQL).
+
+Every write is decided atomically by the cache, then put in the record, then acknowledged.
+The record keeps absolute states ordered by the cache's write sequence, so concurrent writes
+may reach it in any order. If the record cannot take a change, the cache build that holds it
+is dropped: everything answers ``CacheNotReady`` until the cache is rebuilt from the record,
+so nothing unrecorded is ever served. Full syncs and rebuilds are exclusive in the record and
+switch the cache to a new build in one step. Pure: both sides are ports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from inventory.deltas import check_deltas, sets_of
+from inventory.errors import CacheNotReady, InvalidInventory, InventoryProblem, RecordUnavailable
+from inventory.model import (
+    DEFAULT_TTL_SECONDS,
+    Availability,
+    Change,
+    InventoryRecord,
+    OverReserved,
+    Reservation,
+    ReservationLine,
+    StockAdjust,
+    StockDelta,
+    StockWriteResult,
+)
+from inventory.ports import InventoryCache, InventoryLedger
+from inventory.reconcile import Difference, compare, reserved_cells
+from inventory.records import check_records
+from inventory.slots import IntMatrix
+from inventory.snapshot import Snapshot
+
+SET_CHUNK = 2000  # set-only delta rows per atomic cache write (bounds how long Redis is busy)
+MAX_ATOMIC_DELTAS = 10_000  # a delta with adjustments is one atomic write: this many rows at most
+
+
+def _nothing() -> None:
+    return None
+
+
+class RecordedInventory:
+    def __init__(
+        self,
+        cache: InventoryCache,
+        ledger: InventoryLedger,
+        clock: Callable[[], float],
+        on_not_ready: Callable[[], None] = _nothing,
+    ) -> None:
+        self.cache = cache
+        self.ledger = ledger
+        self._clock = clock
+        self._on_not_ready = on_not_ready  # e.g. wake the worker that rebuilds the cache
+
+    def _notice(self, exc: CacheNotReady) -> CacheNotReady:
+        self._on_not_ready()
+        return exc
+
+    def _record(self, change: Change | None) -> None:
+        if change is None:
+            return
+        try:
+            self.ledger.write(change)
+        except RecordUnavailable:
+            # The cache holds a change the record does not: stop serving that build.
+            self.cache.invalidate(change.marker)
+            self._on_not_ready()
+            raise
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        return self.ledger.is_empty()
+
+    def availability(self, location_id: str, sku: str) -> Availability:
+        try:
+            return self.cache.availability(location_id, sku)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+
+    def availability_many(self, pairs: Sequence[tuple[str, str]]) -> list[Availability]:
+        try:
+            return self.cache.availability_many(pairs)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+
+    def group_availability(self, location_ids: Sequence[str], sku: str) -> Availability:
+        try:
+            return self.cache.group_availability(location_ids, sku)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+
+    def atf_matrix(self, skus: Sequence[str], location_ids: Sequence[str]) -> IntMatrix:
+        try:
+            return self.cache.atf_matrix(skus, location_ids)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+
+    def get_reservation(self, reservation_id: str) -> Reservation:
+        try:
+            return self.cache.get_reservation(reservation_id)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+
+    # -- reservations ------------------------------------------------------------------------
+
+    def reserve(
+        self,
+        reservation_id: str,
+        lines: Sequence[ReservationLine],
+        ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    ) -> Reservation:
+        try:
+            reservation, change = self.cache.reserve_change(reservation_id, lines, ttl_seconds)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+        self._record(change)
+        return reservation
+
+    def release(
+        self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
+    ) -> Reservation:
+        try:
+            reservation, change = self.cache.release_change(reservation_id, lines)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+        self._record(change)
+        return reservation
+
+    def fulfill(
+        self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
+    ) -> Reservation:
+        try:
+            reservation, change = self.cache.fulfill_change(reservation_id, lines)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+        self._record(change)
+        return reservation
+
+    def expire_due(self) -> int:
+        # Expiry needs no record write: the record holds each TTL, and an active reservation
+        # past it counts as expired there (and is marked so at the next rebuild).
+        try:
+            return self.cache.expire_due()
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+
+    # -- stock -------------------------------------------------------------------------------
+
+    def upsert(self, records: Iterable[InventoryRecord]) -> int:
+        return self.write_stock(sets_of(check_records(records))).written
+
+    def write_stock(
+        self, deltas: Sequence[StockDelta], progress: Callable[[int], None] = lambda _: None
+    ) -> StockWriteResult:
+        """Delta rows: those a row names change, the rest stay. Rows with an adjustment are
+        applied in one atomic write (at most ``MAX_ATOMIC_DELTAS``); set-only rows in atomic
+        chunks, each recorded before the next (``progress`` gets the rows done so far)."""
+        rows = check_deltas(deltas)
+        has_adjust = any(isinstance(row, StockAdjust) for row in rows)
+        if has_adjust and len(rows) > MAX_ATOMIC_DELTAS:
+            raise InvalidInventory(
+                [
+                    InventoryProblem(
+                        "<document>",
+                        "adjust",
+                        f"a delta with adjustments may have at most {MAX_ATOMIC_DELTAS} rows",
+                    )
+                ]
+            )
+        size = len(rows) if has_adjust else SET_CHUNK
+        over: list[OverReserved] = []
+        for start in range(0, len(rows), max(size, 1)):
+            try:
+                result, change = self.cache.write_stock(rows[start : start + size])
+            except CacheNotReady as exc:
+                raise self._notice(exc) from None
+            self._record(change)
+            over += [
+                OverReserved(
+                    None if o.row is None else o.row + start,
+                    o.location_id,
+                    o.sku,
+                    o.on_hand,
+                    o.reserved,
+                )
+                for o in result.over_reserved
+            ]
+            progress(min(start + size, len(rows)))
+        return StockWriteResult(len(rows), tuple(over))
+
+    def sync(self, records: Sequence[InventoryRecord]) -> StockWriteResult:
+        """Full sync: on hand becomes exactly ``records`` (every other cell has none);
+        reservations stay. The record changes in one transaction and the cache switches to a
+        build of it in one step; if either fails, the old stock stays in place."""
+        checked = check_records(records)
+        snapshot = self.ledger.rebuild(self.cache.build, replace=checked)
+        assert snapshot is not None  # no unless_built: the rebuild always runs
+        return StockWriteResult(len(checked), _over_reserved(checked, snapshot))
+
+    # -- upkeep ------------------------------------------------------------------------------
+
+    def rebuild(self, *, force: bool = True) -> Snapshot | None:
+        """Build the cache from the record. Unless ``force``, skip it when the cache already
+        holds the record's current build (another worker got there first)."""
+        unless = None if force else self.cache.built_from
+        return self.ledger.rebuild(self.cache.build, unless_built=unless)
+
+    def needs_rebuild(self) -> bool:
+        return self.cache.built_from() != self.ledger.marker()
+
+    def check(self) -> list[Difference]:
+        """Differences between the cache and the record. A write in flight shows up on one
+        side only for a moment, so only what two passes both find is reported."""
+        first = self._differences()
+        if not first:
+            return []
+        second = set(self._differences())
+        return [d for d in first if d in second]
+
+    def _differences(self) -> list[Difference]:
+        record = self.ledger.snapshot()
+        try:
+            cache = self.cache.dump()
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+        now = self._clock()
+        cells = reserved_cells(cache, record, now)
+        served = self.cache.availability_many(cells)
+        cache_reserved = {cell: f.reserved for cell, f in zip(cells, served, strict=True)}
+        return compare(cache, record, now, cache_reserved)
+
+
+def _over_reserved(
+    records: Sequence[InventoryRecord], snapshot: Snapshot
+) -> tuple[OverReserved, ...]:
+    """Rows left with more reserved than on hand, then cells the sync dropped (row None)
+    that active reservations still hold units of."""
+    reserved = snapshot.reserved_by_cell()
+    over = [
+        OverReserved(row, r.location_id, r.sku, r.on_hand, held)
+        for row, r in enumerate(records)
+        if (held := reserved.get((r.location_id, r.sku), 0)) > r.on_hand
+    ]
+    named = {(r.location_id, r.sku) for r in records}
+    over += [
+        OverReserved(None, loc, sku, 0, held)
+        for (loc, sku), held in sorted(reserved.items())
+        if held > 0 and (loc, sku) not in named
+    ]
+    return tuple(over)
