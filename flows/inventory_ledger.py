@@ -48,7 +48,7 @@ from flows.inventory_sql import (
     sqlite_read_stock,
 )
 from inventory.errors import CacheNotReady, CacheStale, RecordUnavailable
-from inventory.model import Change, InventoryRecord, StoredReservation
+from inventory.model import Change, InventoryRecord, StockCell, StoredReservation
 from inventory.snapshot import Snapshot
 
 DEFAULT_RETENTION_SECONDS = 7 * 24 * 3600
@@ -105,18 +105,37 @@ class SqlInventoryLedger:
             return cur.fetchone() is None
 
     def write(self, change: Change) -> None:
-        cells = {(c.sku, c.location_id): c for c in change.cells}  # the last state wins
-        reservations = {s.reservation.id: s for s in change.reservations}
+        self.write_many([change])
+
+    def write_many(self, changes: Sequence[Change]) -> None:
+        """Record several changes of one build in ONE transaction (one commit, one flush):
+        how concurrent writers share the cost of durability. Each row keeps its own seq."""
+        if not changes:
+            return
+        marker = changes[0].marker
+        if any(change.marker != marker for change in changes):
+            raise ValueError("write_many: every change must be of the same build")
+        cells: dict[tuple[str, str], tuple[int, StockCell]] = {}
+        reservations: dict[str, tuple[int, StoredReservation]] = {}
+        for change in changes:  # per key, the state of the latest write wins
+            for cell in change.cells:
+                key = (cell.sku, cell.location_id)
+                if key not in cells or cells[key][0] < change.seq:
+                    cells[key] = (change.seq, cell)
+            for stored in change.reservations:
+                rid = stored.reservation.id
+                if rid not in reservations or reservations[rid][0] < change.seq:
+                    reservations[rid] = (change.seq, stored)
         sku_refs = self._resolve("sku", {sku for sku, _ in cells})
         location_refs = self._resolve("location", {loc for _, loc in cells})
         stock = [
-            (sku_refs[c.sku], location_refs[c.location_id], c.on_hand, c.safety_stock)
-            for c in cells.values()
+            (sku_refs[c.sku], location_refs[c.location_id], c.on_hand, c.safety_stock, seq)
+            for seq, c in cells.values()
         ]
-        values = [reservation_values(s) for s in reservations.values()]
+        values = [(*reservation_values(s), seq) for seq, s in reservations.values()]
         now = self._clock()
         if self._pg:
-            query, params = pg_write(change.marker, self._wait_ms, change.seq, now, stock, values)
+            query, params = pg_write(marker, self._wait_ms, now, stock, values)
             try:
                 with self._cursor() as cur:
                     cur.execute(query, params)
@@ -134,10 +153,10 @@ class SqlInventoryLedger:
             cur.execute("BEGIN IMMEDIATE")  # the write lock first: no upgrade, no deadlock
             cur.execute(MARKER)
             row = cur.fetchone()
-            if row is None or row[0] != change.marker:
-                raise CacheStale(f"inventory change made on build {change.marker}, not current")
-            cur.executemany(UPSERT_STOCK, [(*s, change.seq) for s in stock])
-            cur.executemany(UPSERT_RESERVATION, [(*v, change.seq, now) for v in values])
+            if row is None or row[0] != marker:
+                raise CacheStale(f"inventory change made on build {marker}, not current")
+            cur.executemany(UPSERT_STOCK, stock)
+            cur.executemany(UPSERT_RESERVATION, [(*v, now) for v in values])
             cur.execute("COMMIT")
 
     def rebuild(

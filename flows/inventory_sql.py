@@ -76,6 +76,8 @@ _PG_COPY_IN = "COPY inventory_stock (sku_ref, location_ref, on_hand, safety_stoc
 
 StockRow = tuple[int, int, int, int]  # sku ref, location ref, on hand, safety stock
 ReservationParams = tuple[str, str, str, float, str, str, str]
+SeqStockRow = tuple[int, int, int, int, int]  # ... and the seq of the write
+SeqReservationParams = tuple[str, str, str, float, str, str, str, int]
 
 
 def pg(statement: str) -> str:
@@ -87,17 +89,16 @@ def pg(statement: str) -> str:
 def pg_write(
     marker: str,
     wait_ms: int,
-    seq: int,
     now: float,
-    stock: Sequence[StockRow],
-    reservations: Sequence[ReservationParams],
+    stock: Sequence[SeqStockRow],
+    reservations: Sequence[SeqReservationParams],
 ) -> tuple[str, list[Any]]:
-    """The query string (and its parameters) that records one change on PostgreSQL."""
+    """The query string (and its parameters) that records changes on PostgreSQL."""
     parts = ["BEGIN;", f"SELECT {WRITE_BEGIN}(%s, %s);"]
     params: list[Any] = [marker, wait_ms]
     if stock:
         # Integers only: formatted in place, which is cheaper than psycopg2 quoting each one.
-        values = ",".join(f"({s:d},{loc:d},{oh:d},{ss:d},{seq:d})" for s, loc, oh, ss in stock)
+        values = ",".join(f"({s:d},{loc:d},{oh:d},{ss:d},{q:d})" for s, loc, oh, ss, q in stock)
         parts.extend((_STOCK_INSERT, values, _STOCK_CONFLICT, ";"))
     if reservations:
         parts.append(_RESERVATION_INSERT)
@@ -105,7 +106,7 @@ def pg_write(
         parts.append(_RESERVATION_CONFLICT + ";")
         for values_of in reservations:
             params.extend(values_of)
-            params.extend((seq, now))
+            params.append(now)
     parts.append("COMMIT")
     return "".join(parts), params
 

@@ -152,6 +152,10 @@ class InventoryLedger(Protocol):
         database cannot be reached."""
         ...
 
+    def write_many(self, changes: Sequence[Change]) -> None:
+        """``write`` for several changes of one build, in one transaction (group commit)."""
+        ...
+
     def rebuild(
         self,
         build: Callable[[Snapshot], None],

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from inventory.deltas import check_deltas, sets_of
 from inventory.errors import CacheNotReady, InvalidInventory, InventoryProblem, RecordUnavailable
+from inventory.group_commit import GroupCommit
 from inventory.model import (
     DEFAULT_TTL_SECONDS,
     Availability,
@@ -52,6 +53,7 @@ class RecordedInventory:
         self.ledger = ledger
         self._clock = clock
         self._on_not_ready = on_not_ready  # e.g. wake the worker that rebuilds the cache
+        self._journal = GroupCommit(ledger.write_many)
 
     def _notice(self, exc: CacheNotReady) -> CacheNotReady:
         self._on_not_ready()
@@ -61,7 +63,7 @@ class RecordedInventory:
         if change is None:
             return
         try:
-            self.ledger.write(change)
+            self._journal.write(change)
         except RecordUnavailable:
             # The cache holds a change the record does not: stop serving that build.
             self.cache.invalidate(change.marker)
