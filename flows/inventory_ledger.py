@@ -30,6 +30,7 @@ from flows.inventory_sql import (
     FORGET_CLOSED,
     INSERT_STOCK,
     IS_EMPTY,
+    MARK_SYNCED,
     MARKER,
     NEXT_GENERATION,
     PG_REBUILD_BEGIN,
@@ -182,6 +183,7 @@ class SqlInventoryLedger:
                 else:
                     cur.execute("DELETE FROM inventory_stock")
                     cur.executemany(INSERT_STOCK, [(*row, 0) for row in rows])
+                cur.execute(MARK_SYNCED)  # a record synced to nothing is not an empty one
             cur.execute(NEXT_GENERATION)
             snapshot = self._read(cur, persist=True)
             build(snapshot)  # raising here rolls everything back

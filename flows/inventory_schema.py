@@ -19,6 +19,7 @@ import numpy.typing as npt
 import orjson
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Connection,
@@ -29,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     event,
+    false,
 )
 
 from inventory.checks import as_lines
@@ -92,6 +94,7 @@ def add_inventory_tables(metadata: MetaData) -> None:
         Column("id", Integer, primary_key=True, autoincrement=False),
         Column("record_id", Text, nullable=False),
         Column("generation", BigInteger, nullable=False),
+        Column("synced", Boolean, nullable=False, server_default=false()),
         CheckConstraint("id = 1", name="inventory_meta_singleton"),
     )
     for name, column in (("inventory_skus", "sku"), ("inventory_locations", "location_id")):

@@ -22,7 +22,13 @@ ENSURE_META = (
     "ON CONFLICT (id) DO NOTHING"
 )
 NEXT_GENERATION = "UPDATE inventory_meta SET generation = generation + 1 WHERE id = 1"
-IS_EMPTY = "SELECT 1 FROM inventory_stock LIMIT 1"
+# Empty = never loaded: no stock row, and no full sync ever (not even one to no stock), so
+# start-up seeding never refills a record someone emptied on purpose.
+IS_EMPTY = (
+    "SELECT 1 FROM inventory_stock UNION ALL "
+    "SELECT 1 FROM inventory_meta WHERE id = 1 AND synced LIMIT 1"
+)
+MARK_SYNCED = "UPDATE inventory_meta SET synced = TRUE WHERE id = 1"
 RESERVATIONS = (
     "SELECT id, request, status, expires_at, held, fulfilled, released, seq, updated_at "
     "FROM inventory_reservations ORDER BY id"

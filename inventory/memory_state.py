@@ -185,14 +185,8 @@ class Stock:
         width = max(8, len(columns.locations))
         for code in np.unique(columns.sku).tolist():
             state.stock[columns.skus[code]] = np.zeros((4, width), dtype=np.int64)
-        for s, loc, on_hand, safety in zip(
-            columns.sku.tolist(),
-            columns.location.tolist(),
-            columns.on_hand.tolist(),
-            columns.safety_stock.tolist(),
-            strict=True,
-        ):
-            state.stock[columns.skus[s]][[ON_HAND, SAFETY], loc] = (on_hand, safety)
+        for location_id, sku, on_hand, safety in columns.cells():
+            state.stock[sku][[ON_HAND, SAFETY], state.slots[location_id]] = (on_hand, safety)
         for stored in snapshot.reservations:
             held = Held.of(stored)
             state.reservations[held.id] = held

@@ -31,18 +31,11 @@ class Difference:
 
 
 def _cells(snapshot: Snapshot) -> dict[tuple[str, str], Figures]:
-    columns = snapshot.stock
-    out: dict[tuple[str, str], Figures] = {}
-    for s, loc, on_hand, safety in zip(
-        columns.sku.tolist(),
-        columns.location.tolist(),
-        columns.on_hand.tolist(),
-        columns.safety_stock.tolist(),
-        strict=True,
-    ):
-        if on_hand or safety:
-            out[(columns.locations[loc], columns.skus[s])] = (on_hand, safety)
-    return out
+    return {
+        (location_id, sku): (on_hand, safety)
+        for location_id, sku, on_hand, safety in snapshot.stock.cells()
+        if on_hand or safety
+    }
 
 
 def _effective(reservation: Reservation, now: float) -> ResState:

@@ -6,6 +6,7 @@ Stock is columnar (numpy) because a production record holds tens of millions of
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +36,17 @@ class StockColumns:
 
     def __len__(self) -> int:
         return len(self.sku)
+
+    def cells(self) -> Iterator[tuple[str, str, int, int]]:
+        """``(location_id, sku, on_hand, safety_stock)`` of every listed cell."""
+        for s, loc, on_hand, safety in zip(
+            self.sku.tolist(),
+            self.location.tolist(),
+            self.on_hand.tolist(),
+            self.safety_stock.tolist(),
+            strict=True,
+        ):
+            yield self.locations[loc], self.skus[s], on_hand, safety
 
 
 @dataclass(frozen=True, slots=True)
