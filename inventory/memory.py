@@ -68,6 +68,9 @@ class MemoryInventory:
             self._state, self._marker = state, snapshot.marker
             self._indexes = SlotIndexCache()
 
+    def discard_stale(self) -> None:
+        """Nothing to do: the old build went with the reference to it."""
+
     def invalidate(self, marker: str) -> None:
         with self._lock:
             if self._marker == marker:

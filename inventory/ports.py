@@ -104,6 +104,10 @@ class InventoryCache(Inventory, Protocol):
         """Load ``snapshot`` beside the build in use, then switch to it in one atomic step."""
         ...
 
+    def discard_stale(self) -> None:
+        """Free the builds no longer in use (called once the record's rebuild committed)."""
+        ...
+
     def invalidate(self, marker: str) -> None:
         """Drop build ``marker`` (e.g. a write on it could not be recorded): until the next
         build, everything raises ``CacheNotReady``. No-op if another build is in use."""

@@ -199,6 +199,7 @@ class RecordedInventory:
         checked = check_records(records)
         snapshot = self.ledger.rebuild(self.cache.build, replace=checked)
         assert snapshot is not None  # no unless_built: the rebuild always runs
+        self.cache.discard_stale()
         return StockWriteResult(len(checked), _over_reserved(checked, snapshot))
 
     # -- upkeep ------------------------------------------------------------------------------
@@ -207,7 +208,10 @@ class RecordedInventory:
         """Build the cache from the record. Unless ``force``, skip it when the cache already
         holds the record's current build (another worker got there first)."""
         unless = None if force else self.cache.built_from
-        return self.ledger.rebuild(self.cache.build, unless_built=unless)
+        snapshot = self.ledger.rebuild(self.cache.build, unless_built=unless)
+        if snapshot is not None:
+            self.cache.discard_stale()
+        return snapshot
 
     def needs_rebuild(self) -> bool:
         return self.cache.built_from() != self.ledger.marker()

@@ -165,7 +165,9 @@ class RedisBuilds:
         return None if raw is None else as_bytes(raw).decode()
 
     def build(self, snapshot: Snapshot, before_switch: Callable[[], None] | None = None) -> None:
-        """Write ``snapshot`` aside, (call ``before_switch``), switch, delete the old build."""
+        """Write ``snapshot`` aside, (call ``before_switch``), switch. The old build is only
+        listed as stale here; :meth:`discard_stale` deletes it, after the record's exclusive
+        lock is released (seconds at 50 million cells, which writers need not wait for)."""
         marker = snapshot.marker
         if not marker or any(c in marker for c in "{}:") or marker.strip() != marker:
             raise ValueError(f"marker: expected no braces, colons or spaces, got {marker!r}")
@@ -185,9 +187,15 @@ class RedisBuilds:
             self._adopt(marker)
             if previous is not None:
                 self._redis.sadd(stale, as_bytes(previous))
+
+    def discard_stale(self) -> None:
+        """Delete every build but the one in use (old ones, and builds that failed halfway)."""
+        stale = f"{self._prefix}:stale"
+        with self._build_lock, redis_errors():
+            current = self.built_from()
             for raw in self._redis.smembers(stale):
                 old = as_bytes(raw).decode()
-                if old != marker:
+                if old != current:
                     bulk.delete_namespace(self._redis, f"{self._prefix}:{old}")
                     self._redis.srem(stale, old)
 

@@ -211,7 +211,9 @@ def test_reads_keep_answering_the_old_build_while_a_build_is_written_aside(
     built.build(Snapshot("rec.2", 50, columns({("DC01", "SKU-1"): (99, 0)})), before_switch)
     assert seen == [("rec.1", 7, Availability(10, 2, 1))]
     assert reader.availability("DC01", "SKU-1") == Availability(99, 0, 0)
-    assert not list(redis_client.scan_iter(match=f"{built.prefix}:rec.1:*"))  # old one deleted
+    assert list(redis_client.scan_iter(match=f"{built.prefix}:rec.1:*"))  # kept until discarded
+    built.discard_stale()
+    assert not list(redis_client.scan_iter(match=f"{built.prefix}:rec.1:*"))
 
 
 def test_invalidate_drops_only_the_matching_marker_and_the_next_build_deletes_it(
@@ -225,6 +227,7 @@ def test_invalidate_drops_only_the_matching_marker_and_the_next_build_deletes_it
         built.atf_matrix(["SKU-1"], ["DC01"])
     built.build(Snapshot("rec.2", 50, columns({("DC01", "SKU-1"): (1, 0)})))
     assert built.atf_matrix(["SKU-1"], ["DC01"]).tolist() == [[1]]
+    built.discard_stale()
     assert not list(redis_client.scan_iter(match=f"{built.prefix}:rec.1:*"))
 
 
