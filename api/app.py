@@ -29,6 +29,9 @@ from api.schemas import (
     ReservationIn,
     ReservationOut,
     ReservationPartIn,
+    ReservationResultOut,
+    ReservationsIn,
+    ReservationsOut,
     RulesOut,
 )
 from engine.answer import PreviewAnswer
@@ -38,7 +41,8 @@ from flows.bootstrap import Services, bootstrap
 from flows.errors import InvalidDocument, Issue
 from flows.settings import Settings
 from inventory.deltas import deltas_from_csv, deltas_from_objects
-from inventory.model import ReservationLine
+from inventory.errors import InventoryError
+from inventory.model import Reservation, ReservationLine
 from inventory.records import parse_csv, parse_json
 from rules.loader import LoadedRules
 
@@ -179,6 +183,24 @@ def _routes(app: FastAPI) -> None:
         made = stock.reserve(_svc(request), body.id, lines, body.ttl_seconds)
         return ReservationOut.of(made)
 
+    @app.post("/v1/reservations/batch", response_model=ReservationsOut)
+    def create_reservations(request: Request, body: ReservationsIn) -> ReservationsOut:
+        requests = [
+            (
+                r.id,
+                [ReservationLine(x.location_id, x.sku, x.quantity) for x in r.lines],
+                r.ttl_seconds,
+            )
+            for r in body.reservations
+        ]
+        outcomes = stock.reserve_many(_svc(request), requests)
+        return ReservationsOut(
+            results=[
+                batch_result(r.id, outcome)
+                for r, outcome in zip(body.reservations, outcomes, strict=True)
+            ]
+        )
+
     @app.get("/v1/reservations/{reservation_id}", response_model=ReservationOut)
     def get_reservation(request: Request, reservation_id: str) -> ReservationOut:
         return ReservationOut.of(_svc(request).inventory.get_reservation(reservation_id))
@@ -228,6 +250,17 @@ def _routes(app: FastAPI) -> None:
             routing.activate_rules, _svc(request), raw, fmt=fmt, source="PUT /v1/rules"
         )
         return _rules_out(loaded)
+
+
+def batch_result(
+    reservation_id: str, outcome: Reservation | InventoryError
+) -> ReservationResultOut:
+    if isinstance(outcome, Reservation):
+        return ReservationResultOut(
+            id=reservation_id, status=201, reservation=ReservationOut.of(outcome)
+        )
+    status, code = errors.status_of(outcome)
+    return ReservationResultOut(id=reservation_id, status=status, error=code, message=str(outcome))
 
 
 def _rules_out(loaded: LoadedRules) -> RulesOut:

@@ -106,6 +106,21 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
     }
 
 
+_ITEM_STATUS: tuple[tuple[type[Exception], int, str], ...] = (
+    (inv.InsufficientStock, 409, "insufficient_stock"),
+    (inv.ReservationConflict, 409, "reservation_conflict"),
+    (inv.InvalidReservation, 422, "invalid_reservation"),
+)
+
+
+def status_of(exc: Exception) -> tuple[int, str]:
+    """Status and code of one refused item of a batch (the same as it would get alone)."""
+    for error_type, status, code in _ITEM_STATUS:
+        if isinstance(exc, error_type):
+            return status, code
+    return 422, "invalid_request"
+
+
 def install(app: FastAPI) -> None:
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

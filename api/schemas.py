@@ -38,6 +38,17 @@ class ReservationIn(BaseModel):
     ttl_seconds: StrictInt = Field(default=DEFAULT_TTL_SECONDS, gt=0, le=DEFAULT_TTL_SECONDS)
 
 
+MAX_BATCH_RESERVATIONS = 500  # one Redis script and one record transaction per batch
+
+
+class ReservationsIn(BaseModel):
+    """Several reservations at once (one round trip to Redis, one record commit), each
+    all-or-nothing on its own, as Omnichannel Inventory's batch reservation."""
+
+    model_config = _STRICT
+    reservations: list[ReservationIn] = Field(min_length=1, max_length=MAX_BATCH_RESERVATIONS)
+
+
 class ReservationPartIn(BaseModel):
     """Release or fulfil part of a reservation; no body (or no lines) means all of it."""
 
@@ -72,6 +83,21 @@ class ReservationOut(BaseModel):
             fulfilled=out(reservation.fulfilled),
             released=out(reservation.released),
         )
+
+
+class ReservationResultOut(BaseModel):
+    """One reservation of a batch: ``status`` is the HTTP status it would have had alone
+    (201 reserved or retried, 409 insufficient stock or conflict, 422 invalid)."""
+
+    id: str
+    status: int
+    reservation: ReservationOut | None = None
+    error: str | None = None
+    message: str | None = None
+
+
+class ReservationsOut(BaseModel):
+    results: list[ReservationResultOut]
 
 
 class AvailabilityOut(BaseModel):

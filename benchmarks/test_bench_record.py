@@ -57,7 +57,7 @@ from flows.inventory_ledger import SqlInventoryLedger
 from flows.inventory_schema import STOCK_DTYPE
 from inventory.errors import InsufficientStock
 from inventory.memory import MemoryInventory
-from inventory.model import InventoryRecord, ReservationLine
+from inventory.model import InventoryRecord, Reservation, ReservationLine
 from inventory.ports import Inventory
 from inventory.recorded import RecordedInventory
 from inventory.redis_store import RedisInventory
@@ -73,6 +73,7 @@ from tests.conftest import (
 SEED = 20240601
 TTL_SECONDS = 3600
 LINES_PER_RESERVATION = 3
+BATCH = 50  # reservations per reserve_many call in the batched cases
 # The hot cells of the existing reservation benchmark: 20 locations x 50 SKUs.
 HOT_LOCATIONS = [f"L{i:03d}" for i in range(20)]
 HOT_SKUS = [f"SKU-{i:05d}" for i in range(50)]
@@ -252,9 +253,7 @@ class ReservationRun:
     latencies: Latencies  # seconds per reserve call, successful or refused
     won: list[tuple[ReservationLine, ...]]
 
-    @property
-    def attempts(self) -> int:
-        return len(self.latencies)
+    attempts: int = 0
 
     def figures(self) -> dict[str, float | int]:
         return {
@@ -267,9 +266,13 @@ class ReservationRun:
         }
 
 
-def run_reservations(inventory: Inventory, count: int, threads: int) -> ReservationRun:
+def run_reservations(
+    inventory: Inventory, count: int, threads: int, batch: int = 1
+) -> ReservationRun:
     """``count`` 3-line reservations (3 random SKUs, each at a random hot location) from
-    ``threads`` threads sharing ``inventory``, started together."""
+    ``threads`` threads sharing ``inventory``, started together; with ``batch`` > 1 each
+    thread sends them ``batch`` at a time (``reserve_many``: one round trip, one commit), and
+    the latencies are per call."""
     per_thread = [count // threads + (i < count % threads) for i in range(threads)]
     plans: list[list[tuple[str, tuple[ReservationLine, ...]]]] = []
     for t, n in enumerate(per_thread):
@@ -295,13 +298,25 @@ def run_reservations(inventory: Inventory, count: int, threads: int) -> Reservat
         start.wait()
         clock = time.perf_counter
         try:
-            for rid, lines in plans[t]:
+            plan = plans[t]
+            for start_at in range(0, len(plan), batch):
+                chunk = plan[start_at : start_at + batch]
                 began = clock()
-                try:
-                    inventory.reserve(rid, lines, TTL_SECONDS)
-                    won[t].append(lines)
-                except InsufficientStock:
-                    pass
+                if batch == 1:
+                    try:
+                        inventory.reserve(chunk[0][0], chunk[0][1], TTL_SECONDS)
+                        won[t].append(chunk[0][1])
+                    except InsufficientStock:
+                        pass
+                else:
+                    answers = inventory.reserve_many(
+                        [(rid, lines, TTL_SECONDS) for rid, lines in chunk]
+                    )
+                    for (_, lines), answer in zip(chunk, answers, strict=True):
+                        if isinstance(answer, Reservation):
+                            won[t].append(lines)
+                        elif not isinstance(answer, InsufficientStock):
+                            raise answer
                 latencies[t].append(clock() - began)
         except BaseException as error:  # re-raised in the main thread: a failed run fails
             errors.append(error)
@@ -321,6 +336,7 @@ def run_reservations(inventory: Inventory, count: int, threads: int) -> Reservat
         elapsed,
         np.array([x for part in latencies for x in part]),
         [lines for part in won for lines in part],
+        attempts=sum(per_thread),
     )
 
 
@@ -340,23 +356,32 @@ def verify_reservations(
         assert inventory.check() == []  # the record holds exactly what the cache served
 
 
-def reservation_case(kind: str, threads: int, count: int) -> dict[str, float | int]:
+def reservation_case(kind: str, threads: int, count: int, batch: int = 1) -> dict[str, float | int]:
     with pairing(kind) as inventory:
         stock = hot_stock(count)
         seed(inventory, stock)
-        run = run_reservations(inventory, count, threads)
+        run = run_reservations(inventory, count, threads, batch)
         verify_reservations(inventory, stock, run.won)
-        return run.figures()
+        return {**run.figures(), "batch": batch}
 
 
-@pytest.mark.parametrize(
-    ("kind", "threads"),
-    [("redis+postgres", 1), ("redis+postgres", 8), ("memory+sqlite", 1), ("redis-bare", 1)],
-)
-def test_reservation_throughput(benchmark: BenchmarkFixture, kind: str, threads: int) -> None:
+CASES = [
+    ("redis+postgres", 1, 1),
+    ("redis+postgres", 8, 1),
+    ("redis+postgres", 1, BATCH),
+    ("redis+postgres", 8, BATCH),
+    ("memory+sqlite", 1, 1),
+    ("redis-bare", 1, 1),
+]
+
+
+@pytest.mark.parametrize(("kind", "threads", "batch"), CASES)
+def test_reservation_throughput(
+    benchmark: BenchmarkFixture, kind: str, threads: int, batch: int
+) -> None:
     count = _env_int("OMNIROUTE_BENCH_RESERVATIONS", 100)
     figures = benchmark.pedantic(  # type: ignore[no-untyped-call]
-        reservation_case, args=(kind, threads, count), rounds=1, iterations=1
+        reservation_case, args=(kind, threads, count, batch), rounds=1, iterations=1
     )
     benchmark.extra_info.update(figures)
     benchmark.extra_info["load"] = _load()
@@ -617,13 +642,9 @@ def main(argv: Sequence[str]) -> None:
     if what == "throughput":
         count = _env_int("OMNIROUTE_BENCH_RESERVATIONS", 5000)
         for run in range(int(argv[1]) if len(argv) > 1 else 1):
-            for kind, threads in (
-                ("redis+postgres", 1),
-                ("redis+postgres", 8),
-                ("memory+sqlite", 1),
-                ("redis-bare", 1),
-            ):
-                _line(f"run {run + 1} {kind} x{threads}", reservation_case(kind, threads, count))
+            for kind, threads, batch in CASES:
+                figures = reservation_case(kind, threads, count, batch)
+                _line(f"run {run + 1} {kind} x{threads} batch {batch}", figures)
     elif what == "read":
         _line("atf_matrix 5x500", read_case(_env_int("OMNIROUTE_BENCH_READS", 2000)))
     elif what == "rebuild":

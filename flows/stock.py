@@ -10,11 +10,13 @@ from collections.abc import Callable, Sequence
 
 from flows.bootstrap import Services
 from flows.errors import InvalidDocument, Issue, UnknownLocationOrGroup
+from inventory.errors import InvalidReservation, InventoryError
 from inventory.model import (
     Availability,
     InventoryRecord,
     Reservation,
     ReservationLine,
+    ReservationRequest,
     StockDelta,
     StockWriteResult,
 )
@@ -56,6 +58,24 @@ def reserve(
 ) -> Reservation:
     _require_known_locations(services, [line.location_id for line in lines], "lines")
     return services.inventory.reserve(reservation_id, lines, ttl_seconds)
+
+
+def reserve_many(
+    services: Services, requests: Sequence[ReservationRequest]
+) -> list[Reservation | InventoryError]:
+    """Each request on its own; one naming an unknown location is refused alone."""
+    known = services.config().network.index
+    outcomes: list[Reservation | InventoryError | None] = []
+    asked: list[ReservationRequest] = []
+    for reservation_id, lines, ttl in requests:
+        unknown = sorted({x.location_id for x in lines if x.location_id not in known})
+        if unknown:
+            outcomes.append(InvalidReservation(f"lines: unknown location {unknown[0]!r}"))
+        else:
+            outcomes.append(None)
+            asked.append((reservation_id, lines, ttl))
+    made = iter(services.inventory.reserve_many(asked) if asked else [])
+    return [next(made) if outcome is None else outcome for outcome in outcomes]
 
 
 def _require_known_locations(services: Services, location_ids: Sequence[str], what: str) -> None:

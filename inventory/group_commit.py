@@ -31,16 +31,21 @@ class GroupCommit:
 
     def write(self, change: Change) -> None:
         """Return once ``change`` is durable in the record; raise what the record raised."""
-        waiter = _Waiter(change)
+        self.write_all([change])
+
+    def write_all(self, changes: Sequence[Change]) -> None:
+        """``write`` for several changes at once (a batch of reservations)."""
+        waiters = [_Waiter(change) for change in changes]
         with self._lock:
-            self._queue.append(waiter)
+            self._queue.extend(waiters)
             lead = not self._leading
             self._leading = True
         if lead:
             self._lead()
-        waiter.done.wait()
-        if waiter.error is not None:
-            raise waiter.error
+        for waiter in waiters:
+            waiter.done.wait()
+            if waiter.error is not None:
+                raise waiter.error
 
     def _lead(self) -> None:
         while True:

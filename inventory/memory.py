@@ -22,6 +22,7 @@ from inventory.errors import (
     CacheNotReady,
     InsufficientStock,
     InvalidReservation,
+    InventoryError,
     ReservationConflict,
     Shortage,
     UnknownReservation,
@@ -34,6 +35,7 @@ from inventory.model import (
     InventoryRecord,
     Reservation,
     ReservationLine,
+    ReservationRequest,
     StockCell,
     StockDelta,
     StockWriteResult,
@@ -170,6 +172,23 @@ class MemoryInventory:
             state.reservations[reservation_id] = held
             heapq.heappush(state.due, (held.expires_at, reservation_id))
             return held.snapshot(), self._change(marker, held)
+
+    def reserve_many(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[Reservation | InventoryError]:
+        return [outcome for outcome, _ in self.reserve_many_change(requests)]
+
+    def reserve_many_change(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[tuple[Reservation | InventoryError, Change | None]]:
+        """Each reservation all-or-nothing on its own; a refusal does not stop the others."""
+        outcomes: list[tuple[Reservation | InventoryError, Change | None]] = []
+        for reservation_id, lines, ttl_seconds in requests:
+            try:
+                outcomes.append(self.reserve_change(reservation_id, lines, ttl_seconds))
+            except (InvalidReservation, ReservationConflict, InsufficientStock) as exc:
+                outcomes.append((exc, None))
+        return outcomes
 
     def release(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None

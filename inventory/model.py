@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -51,6 +52,10 @@ class Reservation:
     expires_at: float
     fulfilled: tuple[ReservationLine, ...] = ()
     released: tuple[ReservationLine, ...] = ()
+
+
+# (reservation id, lines, ttl seconds): one reservation of a batch
+ReservationRequest = tuple[str, Sequence[ReservationLine], int]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from inventory.errors import InventoryError
 from inventory.model import (
     DEFAULT_TTL_SECONDS,
     Availability,
@@ -19,6 +20,7 @@ from inventory.model import (
     InventoryRecord,
     Reservation,
     ReservationLine,
+    ReservationRequest,
     StockDelta,
     StockWriteResult,
 )
@@ -64,6 +66,14 @@ class Inventory(Protocol):
         """All-or-nothing: reserve every line or raise ``InsufficientStock`` and reserve
         nothing. A retry with the same id and lines returns the existing reservation; the
         same id with other lines raises ``ReservationConflict``."""
+        ...
+
+    def reserve_many(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[Reservation | InventoryError]:
+        """Many reservations at once, each all-or-nothing on its own (as ``reserve``): per
+        request, in order, its reservation or the error that refused it (insufficient stock,
+        conflict, invalid request). One round trip to the store."""
         ...
 
     def release(
@@ -121,6 +131,13 @@ class InventoryCache(Inventory, Protocol):
         self, reservation_id: str, lines: Sequence[ReservationLine], ttl_seconds: int
     ) -> tuple[Reservation, Change | None]:
         """``reserve``; the change is None when nothing changed (a retry)."""
+        ...
+
+    def reserve_many_change(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[tuple[Reservation | InventoryError, Change | None]]:
+        """Many reservations at once (one round trip), each all-or-nothing on its own:
+        per request its reservation and change, or the error that refused it."""
         ...
 
     def release_change(

@@ -13,7 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 
 from inventory.deltas import check_deltas, sets_of
-from inventory.errors import CacheNotReady, InvalidInventory, InventoryProblem, RecordUnavailable
+from inventory.errors import (
+    CacheNotReady,
+    InvalidInventory,
+    InventoryError,
+    InventoryProblem,
+    RecordUnavailable,
+)
 from inventory.group_commit import GroupCommit
 from inventory.model import (
     DEFAULT_TTL_SECONDS,
@@ -23,6 +29,7 @@ from inventory.model import (
     OverReserved,
     Reservation,
     ReservationLine,
+    ReservationRequest,
     StockAdjust,
     StockDelta,
     StockWriteResult,
@@ -119,6 +126,26 @@ class RecordedInventory:
             raise self._notice(exc) from None
         self._record(change)
         return reservation
+
+    def reserve_many(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[Reservation | InventoryError]:
+        """Many reservations in one cache round trip and one record transaction, each
+        all-or-nothing on its own: per request its reservation or the error that refused it.
+        If the record cannot take them, none is acknowledged (the whole call raises)."""
+        try:
+            outcomes = self.cache.reserve_many_change(requests)
+        except CacheNotReady as exc:
+            raise self._notice(exc) from None
+        changes = [change for _, change in outcomes if change is not None]
+        if changes:
+            try:
+                self._journal.write_all(changes)
+            except RecordUnavailable:
+                self.cache.invalidate(changes[0].marker)
+                self._on_not_ready()
+                raise
+        return [outcome for outcome, _ in outcomes]
 
     def release(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None

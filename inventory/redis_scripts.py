@@ -126,36 +126,57 @@ local function settle(key, id)
 end
 """
 
+_RESERVE_ONE = r"""
+local function reserve_one(id, expires_at, request)
+  local key = res_key(id)
+  local existing = redis.call('HGET', key, 'req')
+  if existing then
+    if existing == request then return {'ok', record(key)} end
+    return {'conflict'}
+  end
+  local lines, short = cjson.decode(request), {}
+  for _, l in ipairs(lines) do
+    local slot, usable = slot_of(l[1]), 0
+    if slot then
+      local oh, rs, ss = read(l[2], slot)
+      usable = oh - rs - ss
+    end
+    if usable < l[3] then table.insert(short, {l[1], l[2], l[3], usable}) end
+  end
+  if #short > 0 then return {'short', cjson.encode(short)} end
+  for _, l in ipairs(lines) do shift(l[1], l[2], l[3], 0) end
+  redis.call('HSET', key, 'req', request, 'st', 'active', 'exp', expires_at,
+             'held', request, 'ful', '[]', 'rel', '[]')
+  redis.call('ZADD', DUE, expires_at, id)
+  return {'new', redis.call('INCR', SEQ)}
+end
+"""
+
 # ARGV[5..]: id, expires_at, request (the canonical lines as JSON [[location, sku, quantity],
 # ...]), sweep limit. A new reservation answers {'new', seq}: the caller already knows its
 # lines and expiry. A retry answers {'ok', record}; sweeps are not reported (the record
 # treats an active reservation past its expiry as expired).
 RESERVE = (
     PRELUDE
+    + _RESERVE_ONE
     + r"""
-local id, request = ARGV[5], ARGV[7]
-local key = res_key(id)
 sweep(tonumber(ARGV[8]))
-local existing = redis.call('HGET', key, 'req')
-if existing then
-  if existing == request then return {'ok', record(key)} end
-  return {'conflict'}
+return reserve_one(ARGV[5], ARGV[6], ARGV[7])
+"""
+)
+
+# ARGV[5..]: sweep limit, then id, expires_at, request per reservation. Each reservation is
+# all-or-nothing on its own (as in RESERVE); answers {'many', {answer of RESERVE}, ...}.
+RESERVE_MANY = (
+    PRELUDE
+    + _RESERVE_ONE
+    + r"""
+sweep(tonumber(ARGV[5]))
+local answers = {}
+for i = 6, #ARGV, 3 do
+  table.insert(answers, reserve_one(ARGV[i], ARGV[i + 1], ARGV[i + 2]))
 end
-local lines, short = cjson.decode(request), {}
-for _, l in ipairs(lines) do
-  local slot, usable = slot_of(l[1]), 0
-  if slot then
-    local oh, rs, ss = read(l[2], slot)
-    usable = oh - rs - ss
-  end
-  if usable < l[3] then table.insert(short, {l[1], l[2], l[3], usable}) end
-end
-if #short > 0 then return {'short', cjson.encode(short)} end
-for _, l in ipairs(lines) do shift(l[1], l[2], l[3], 0) end
-redis.call('HSET', key, 'req', request, 'st', 'active', 'exp', ARGV[6],
-           'held', request, 'ful', '[]', 'rel', '[]')
-redis.call('ZADD', DUE, ARGV[6], id)
-return {'new', redis.call('INCR', SEQ)}
+return {'many', answers}
 """
 )
 

@@ -52,6 +52,7 @@ from inventory.checks import canonical_lines, check_reservation_id, check_ttl
 from inventory.errors import (
     InsufficientStock,
     InvalidReservation,
+    InventoryError,
     ReservationConflict,
     Shortage,
     UnknownReservation,
@@ -63,6 +64,7 @@ from inventory.model import (
     InventoryRecord,
     Reservation,
     ReservationLine,
+    ReservationRequest,
     StockCell,
     StockDelta,
     StockSet,
@@ -85,7 +87,7 @@ from inventory.redis_marker import (
     as_bytes,
     redis_errors,
 )
-from inventory.redis_scripts import CLOSE, EXPIRE, GET, RESERVE, WRITE_STOCK
+from inventory.redis_scripts import CLOSE, EXPIRE, GET, RESERVE, RESERVE_MANY, WRITE_STOCK
 from inventory.slots import IntMatrix, gather
 
 __all__ = ["DEFAULT_RETENTION_SECONDS", "STANDALONE", "RedisInventory"]
@@ -105,6 +107,7 @@ class RedisInventory(RedisBuilds):
     ) -> None:
         super().__init__(client, prefix, clock, retention_seconds)
         self._reserve = client.register_script(RESERVE)
+        self._reserve_many = client.register_script(RESERVE_MANY)
         self._close = client.register_script(CLOSE)
         self._get = client.register_script(GET)
         self._expire = client.register_script(EXPIRE)
@@ -216,20 +219,40 @@ class RedisInventory(RedisBuilds):
         expires_at = now + ttl
         args = [reservation_id, repr(expires_at), encode_lines(request), SWEEP_LIMIT]
         marker, reply = self._run(self._reserve, now, args)
-        tag = reply[0]
-        if tag == b"new":
-            reservation = Reservation(reservation_id, request, "active", expires_at)
-            stored = StoredReservation(reservation, request)
-            return reservation, Change(marker, int(reply[1]), reservations=(stored,))
-        if tag == b"conflict":
-            raise ReservationConflict(reservation_id)
-        if tag == b"short":
-            shortages = [
-                Shortage(loc, sku, int(q), int(u))
-                for loc, sku, q, u in json.loads(as_bytes(reply[1]))
-            ]
-            raise InsufficientStock(reservation_id, shortages)
-        return stored_reservation(reservation_id, reply[1]).reservation, None
+        return _reserved(marker, reservation_id, request, expires_at, reply)
+
+    def reserve_many(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[Reservation | InventoryError]:
+        return [outcome for outcome, _ in self.reserve_many_change(requests)]
+
+    def reserve_many_change(
+        self, requests: Sequence[ReservationRequest]
+    ) -> list[tuple[Reservation | InventoryError, Change | None]]:
+        """Many reservations in one script call (one round trip), each all-or-nothing on its
+        own; a bad request is answered with its error and does not stop the others."""
+        now = self._clock()
+        outcomes: list[tuple[Reservation | InventoryError, Change | None] | None] = []
+        asked: list[tuple[int, str, tuple[ReservationLine, ...], float]] = []
+        args: list[Any] = [SWEEP_LIMIT]
+        for index, (reservation_id, lines, ttl_seconds) in enumerate(requests):
+            try:
+                check_reservation_id(reservation_id)
+                request, expires_at = canonical_lines(lines), now + check_ttl(ttl_seconds)
+            except InvalidReservation as exc:
+                outcomes.append((exc, None))
+                continue
+            outcomes.append(None)
+            asked.append((index, reservation_id, request, expires_at))
+            args += [reservation_id, repr(expires_at), encode_lines(request)]
+        if asked:
+            marker, reply = self._run(self._reserve_many, now, args)
+            for (index, rid, request, expires_at), answer in zip(asked, reply[1], strict=True):
+                try:
+                    outcomes[index] = _reserved(marker, rid, request, expires_at, answer)
+                except (ReservationConflict, InsufficientStock) as exc:
+                    outcomes[index] = (exc, None)
+        return [outcome for outcome in outcomes if outcome is not None]
 
     def release(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
@@ -290,3 +313,26 @@ def _raise_for(reservation_id: str, reply: list[Any]) -> None:
         raise UnknownReservation(reservation_id)
     if reply[0] == b"invalid":
         raise InvalidReservation(as_bytes(reply[1]).decode())
+
+
+def _reserved(
+    marker: str,
+    reservation_id: str,
+    request: tuple[ReservationLine, ...],
+    expires_at: float,
+    reply: list[Any],
+) -> tuple[Reservation, Change | None]:
+    """The outcome of one reservation of RESERVE / RESERVE_MANY; refusals raise."""
+    tag = reply[0]
+    if tag == b"new":
+        reservation = Reservation(reservation_id, request, "active", expires_at)
+        stored = StoredReservation(reservation, request)
+        return reservation, Change(marker, int(reply[1]), reservations=(stored,))
+    if tag == b"conflict":
+        raise ReservationConflict(reservation_id)
+    if tag == b"short":
+        shortages = [
+            Shortage(loc, sku, int(q), int(u)) for loc, sku, q, u in json.loads(as_bytes(reply[1]))
+        ]
+        raise InsufficientStock(reservation_id, shortages)
+    return stored_reservation(reservation_id, reply[1]).reservation, None

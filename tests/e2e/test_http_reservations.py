@@ -65,3 +65,41 @@ def test_unknown_reservations_are_404_and_bad_lines_422(client: TestClient) -> N
     assert client.post("/v1/reservations", json=bad).status_code == 422
     unknown_location = reservation("R6", ("MARS", "SKU-1", 1))
     assert client.post("/v1/reservations", json=unknown_location).status_code == 422
+
+
+def test_a_batch_answers_each_reservation_as_it_would_have_been_answered_alone(
+    client: TestClient,
+) -> None:
+    def item(rid: str, location_id: str, quantity: int) -> dict[str, object]:
+        return {
+            "id": rid,
+            "lines": [{"location_id": location_id, "sku": "SKU-1", "quantity": quantity}],
+        }
+
+    body = {
+        "reservations": [
+            item("B1", "DC01", 2),
+            item("B2", "DC01", 1000),  # more than there is
+            item("B3", "NOWHERE", 1),  # a location the network does not have
+            item("B1", "DC01", 3),  # the same id with other lines
+        ]
+    }
+    response = client.post("/v1/reservations/batch", json=body)
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [(r["id"], r["status"], r["error"]) for r in results] == [
+        ("B1", 201, None),
+        ("B2", 409, "insufficient_stock"),
+        ("B3", 422, "invalid_reservation"),
+        ("B1", 409, "reservation_conflict"),
+    ]
+    assert results[0]["reservation"]["lines"] == [
+        {"location_id": "DC01", "sku": "SKU-1", "quantity": 2}
+    ]
+    assert (
+        client.get("/v1/availability", params={"sku": "SKU-1", "location_id": "DC01"}).json()[
+            "reserved"
+        ]
+        == 2
+    )
+    assert client.post("/v1/reservations/batch", json={"reservations": []}).status_code == 422

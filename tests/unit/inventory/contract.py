@@ -219,6 +219,43 @@ class InventoryContract:
             inventory.reserve("R1", [Line("DC01", "SKU-1", 3)], 60)
         assert inventory.availability("DC01", "SKU-1").reserved == 2
 
+    def test_a_batch_reserves_each_request_on_its_own_and_answers_each_in_order(
+        self, inventory: Inventory
+    ) -> None:
+        last = usable(inventory, "ST01", "SKU-1")
+        inventory.reserve("R0", [Line("DC01", "SKU-2", 1)], 60)
+        answers = inventory.reserve_many(
+            [
+                ("B1", [Line("DC01", "SKU-1", 2)], 60),
+                ("B2", [Line("ST01", "SKU-1", last + 1)], 60),  # short: only this one fails
+                ("R0", [Line("DC01", "SKU-2", 1)], 60),  # a retry answers the first result
+                ("B3", [Line("DC01", "SKU-1", 0)], 60),  # invalid
+                ("R0", [Line("DC01", "SKU-2", 2)], 60),  # conflict
+                ("B4", [Line("ST01", "SKU-1", last)], 60),
+            ]
+        )
+        kinds = [type(a).__name__ for a in answers]
+        assert kinds == [
+            "Reservation",
+            "InsufficientStock",
+            "Reservation",
+            "InvalidReservation",
+            "ReservationConflict",
+            "Reservation",
+        ]
+        assert inventory.availability("DC01", "SKU-1").reserved == 2
+        assert inventory.availability("ST01", "SKU-1").reserved == last
+        assert inventory.availability("DC01", "SKU-2").reserved == 1  # not twice
+        assert inventory.get_reservation("B4") == answers[5]
+
+    def test_requests_of_one_batch_compete_for_the_same_units(self, inventory: Inventory) -> None:
+        last = usable(inventory, "ST01", "SKU-1")
+        answers = inventory.reserve_many(
+            [(f"B{i}", [Line("ST01", "SKU-1", 1)], 60) for i in range(last + 2)]
+        )
+        assert sum(isinstance(a, InsufficientStock) for a in answers) == 2
+        assert usable(inventory, "ST01", "SKU-1") == 0
+
     @pytest.mark.parametrize(
         ("lines", "ttl"),
         [
