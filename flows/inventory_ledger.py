@@ -84,6 +84,7 @@ class SqlInventoryLedger:
         self._refs: dict[str, dict[str, int]] = {"sku": {}, "location": {}}
         self._idle: list[Any] = []  # PostgreSQL connections of our own, see _connection
         self._idle_lock = threading.Lock()
+        self._meta_exists = False
 
     def close(self) -> None:
         with self._idle_lock:
@@ -95,8 +96,10 @@ class SqlInventoryLedger:
 
     def marker(self) -> str:
         with self._cursor() as cur:
-            cur.execute(self._q(ENSURE_META), (uuid.uuid4().hex,))
-            self._commit(cur)
+            if not self._meta_exists:  # a write once per process, not on every look
+                cur.execute(self._q(ENSURE_META), (uuid.uuid4().hex,))
+                self._commit(cur)
+                self._meta_exists = True
             cur.execute(MARKER)
             return str(cur.fetchone()[0])
 

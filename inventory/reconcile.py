@@ -10,8 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import numpy.typing as npt
+
 from inventory.model import Reservation, StoredReservation
-from inventory.snapshot import Snapshot
+from inventory.snapshot import Codes, Snapshot, StockColumns
 
 Figures = tuple[int, int]  # on hand, safety stock
 ResState = tuple[str, tuple[tuple[str, str, int], ...], tuple[tuple[str, str, int], ...]]
@@ -30,12 +33,51 @@ class Difference:
         return f"{self.kind} {self.key}: cache {self.cache}, record {self.record}"
 
 
-def _cells(snapshot: Snapshot) -> dict[tuple[str, str], Figures]:
-    return {
-        (location_id, sku): (on_hand, safety)
-        for location_id, sku, on_hand, safety in snapshot.stock.cells()
-        if on_hand or safety
-    }
+MAX_REPORTED = 1000  # stock differences listed; a broken cache of 50M cells must not flood
+
+
+def _keyed(
+    columns: StockColumns, skus: npt.NDArray[np.str_], locations: npt.NDArray[np.str_]
+) -> tuple[Codes, Codes, Codes]:
+    """Cells with stock or safety stock as (sorted keys, on hand, safety stock), the keys in a
+    code space shared by both sides (``skus``, ``locations``: the sorted union of names)."""
+    sku = np.searchsorted(skus, np.array(columns.skus, dtype=skus.dtype))
+    loc = np.searchsorted(locations, np.array(columns.locations, dtype=locations.dtype))
+    kept = (columns.on_hand != 0) | (columns.safety_stock != 0)
+    keys = sku[columns.sku[kept]].astype(np.int64) * len(locations) + loc[columns.location[kept]]
+    order = np.argsort(keys, kind="stable")
+    return keys[order], columns.on_hand[kept][order], columns.safety_stock[kept][order]
+
+
+def stock_differences(cache: StockColumns, record: StockColumns) -> list[Difference]:
+    """Cells whose on hand or safety stock differ (or exist on one side only), vectorised:
+    a production record holds tens of millions of cells."""
+    skus = np.unique(np.array([*cache.skus, *record.skus, ""], dtype=str))
+    locations = np.unique(np.array([*cache.locations, *record.locations, ""], dtype=str))
+    ours, theirs = _keyed(cache, skus, locations), _keyed(record, skus, locations)
+    _, i, j = np.intersect1d(ours[0], theirs[0], assume_unique=True, return_indices=True)
+    changed = (ours[1][i] != theirs[1][j]) | (ours[2][i] != theirs[2][j])
+    only_ours = np.flatnonzero(~np.isin(ours[0], theirs[0], assume_unique=True))
+    only_theirs = np.flatnonzero(~np.isin(theirs[0], ours[0], assume_unique=True))
+    found: dict[int, tuple[Figures | None, Figures | None]] = {}
+    for a, b in zip(
+        i[changed][:MAX_REPORTED].tolist(), j[changed][:MAX_REPORTED].tolist(), strict=True
+    ):
+        found[int(ours[0][a])] = (
+            (int(ours[1][a]), int(ours[2][a])),
+            (int(theirs[1][b]), int(theirs[2][b])),
+        )
+    for a in only_ours[:MAX_REPORTED].tolist():
+        found[int(ours[0][a])] = ((int(ours[1][a]), int(ours[2][a])), None)
+    for b in only_theirs[:MAX_REPORTED].tolist():
+        found[int(theirs[0][b])] = (None, (int(theirs[1][b]), int(theirs[2][b])))
+    width = len(locations)
+    return [
+        Difference(
+            "stock", f"{locations[key % width]}/{skus[key // width]}", _show(mine), _show(other)
+        )
+        for key, (mine, other) in sorted(found.items())
+    ][:MAX_REPORTED]
 
 
 def _effective(reservation: Reservation, now: float) -> ResState:
@@ -85,8 +127,8 @@ def compare(
     found: list[Difference] = []
     record_reserved = _reserved(record.reservations, now)
     served = {cell: q for cell, q in cache_reserved.items() if q}
+    found += stock_differences(cache.stock, record.stock)
     for kind, ours, theirs in (
-        ("stock", _cells(cache), _cells(record)),
         ("reserved", served, record_reserved),
         (
             "reservation",
