@@ -73,7 +73,7 @@ from tests.conftest import (
 SEED = 20240601
 TTL_SECONDS = 3600
 LINES_PER_RESERVATION = 3
-BATCH = 50  # reservations per reserve_many call in the batched cases
+BATCH = 200  # reservations per reserve_many call in the batched cases
 # The hot cells of the existing reservation benchmark: 20 locations x 50 SKUs.
 HOT_LOCATIONS = [f"L{i:03d}" for i in range(20)]
 HOT_SKUS = [f"SKU-{i:05d}" for i in range(50)]

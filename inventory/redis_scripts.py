@@ -134,17 +134,20 @@ local function reserve_one(id, expires_at, request)
     if existing == request then return {'ok', record(key)} end
     return {'conflict'}
   end
-  local lines, short = cjson.decode(request), {}
-  for _, l in ipairs(lines) do
-    local slot, usable = slot_of(l[1]), 0
-    if slot then
-      local oh, rs, ss = read(l[2], slot)
-      usable = oh - rs - ss
-    end
-    if usable < l[3] then table.insert(short, {l[1], l[2], l[3], usable}) end
+  -- the request's lines are canonical (one per location and SKU), so the figures read for
+  -- the check are still current when the units are taken: no second read per line
+  local lines, short, seen = cjson.decode(request), {}, {}
+  for i, l in ipairs(lines) do
+    local slot, oh, rs, ss = slot_of(l[1]), 0, 0, 0
+    if slot then oh, rs, ss = read(l[2], slot) end
+    if oh - rs - ss < l[3] then table.insert(short, {l[1], l[2], l[3], oh - rs - ss}) end
+    seen[i] = {slot, oh, rs, ss}
   end
   if #short > 0 then return {'short', cjson.encode(short)} end
-  for _, l in ipairs(lines) do shift(l[1], l[2], l[3], 0) end
+  for i, l in ipairs(lines) do
+    local c = seen[i]
+    write(l[2], c[1], c[2], c[3] + l[3], c[4])
+  end
   redis.call('HSET', key, 'req', request, 'st', 'active', 'exp', expires_at,
              'held', request, 'ful', '[]', 'rel', '[]')
   redis.call('ZADD', DUE, expires_at, id)
