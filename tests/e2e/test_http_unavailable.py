@@ -9,6 +9,7 @@ from redis.retry import Retry
 
 from api.app import create_app
 from flows.bootstrap import Services
+from inventory.recorded import RecordedInventory
 from inventory.redis_store import RedisInventory
 from tests.e2e.test_http_api import order
 
@@ -18,7 +19,10 @@ def test_previews_and_reservations_answer_503_while_redis_is_unreachable(
 ) -> None:
     no_retry = Retry(NoBackoff(), retries=0)
     dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=no_retry)
-    embedded_services.inventory = RedisInventory(dead, prefix="gone")
+    recorded = embedded_services.inventory
+    embedded_services.inventory = RecordedInventory(
+        RedisInventory(dead, prefix="gone"), recorded.ledger, embedded_services.clock
+    )
     with TestClient(create_app(embedded_services)) as client:
         preview = client.post(
             "/v1/routes/preview", json=order([{"id": "1", "sku": "SKU-1", "quantity": 1}])
