@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from inventory.deltas import check_deltas, sets_of
 from inventory.errors import (
     CacheNotReady,
+    CacheStale,
     InvalidInventory,
     InventoryError,
     InventoryProblem,
@@ -71,8 +72,9 @@ class RecordedInventory:
             return
         try:
             self._journal.write(change)
-        except RecordUnavailable:
-            # The cache holds a change the record does not: stop serving that build.
+        except (RecordUnavailable, CacheStale):
+            # The cache holds a change the record does not: stop serving that build (a no-op
+            # when another build already replaced it, as after a rebuild elsewhere).
             self.cache.invalidate(change.marker)
             self._on_not_ready()
             raise
@@ -141,7 +143,7 @@ class RecordedInventory:
         if changes:
             try:
                 self._journal.write_all(changes)
-            except RecordUnavailable:
+            except (RecordUnavailable, CacheStale):
                 self.cache.invalidate(changes[0].marker)
                 self._on_not_ready()
                 raise

@@ -11,9 +11,9 @@ import pytest
 
 from flows.db import DocumentStore, make_engine
 from flows.inventory_ledger import SqlInventoryLedger
-from inventory.errors import CacheNotReady, RecordUnavailable
+from inventory.errors import CacheNotReady, CacheStale, RecordUnavailable
 from inventory.memory import MemoryInventory
-from inventory.model import Change, InventoryRecord, ReservationLine
+from inventory.model import Availability, Change, InventoryRecord, ReservationLine
 from inventory.recorded import RecordedInventory
 
 
@@ -71,3 +71,18 @@ def test_once_the_record_is_back_a_rebuild_serves_exactly_what_was_recorded(
     assert inventory.reserve("R1", [ReservationLine("DC01", "SKU-1", 4)], 600).status == "active"
     assert inventory.availability("DC01", "SKU-1").reserved == 6
     assert inventory.check() == []
+
+
+def test_a_write_on_a_build_the_record_moved_past_is_refused_and_that_build_dropped(
+    setup: tuple[RecordedInventory, FlakyLedger, list[str]],
+) -> None:
+    inventory, ledger, woken = setup
+    other = RecordedInventory(MemoryInventory(marker=None), ledger, time.time)
+    other.sync([InventoryRecord("DC01", "SKU-1", 9, 0)])  # another process's full sync
+    with pytest.raises(CacheStale):
+        inventory.reserve("R1", [ReservationLine("DC01", "SKU-1", 1)], 600)
+    assert woken
+    with pytest.raises(CacheNotReady):  # the unrecorded hold is never served
+        inventory.availability("DC01", "SKU-1")
+    inventory.rebuild(force=False)
+    assert inventory.availability("DC01", "SKU-1") == Availability(9, 0, 0)
