@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import orjson
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -33,8 +32,8 @@ from sqlalchemy import (
     false,
 )
 
-from inventory.checks import as_lines
-from inventory.model import Reservation, ReservationLine, StoredReservation
+from inventory.checks import as_lines, decode_lines, encode_lines
+from inventory.model import Reservation, StoredReservation
 from inventory.snapshot import Codes, StockColumns
 
 LOCK_CLASS = 0x696E7600  # "inv\0": first key of the writers/rebuild advisory lock
@@ -140,25 +139,17 @@ def _create_write_function(_metadata: MetaData, connection: Connection, **_: Any
 # -- reservations ----------------------------------------------------------------------------
 
 
-def _encode(lines: tuple[ReservationLine, ...]) -> str:
-    return orjson.dumps([[line.location_id, line.sku, line.quantity] for line in lines]).decode()
-
-
-def _decode(text: str) -> tuple[ReservationLine, ...]:
-    return tuple(ReservationLine(loc, sku, int(qty)) for loc, sku, qty in orjson.loads(text))
-
-
 def reservation_values(stored: StoredReservation) -> tuple[str, str, str, float, str, str, str]:
     """``(id, request, status, expires_at, held, fulfilled, released)`` of ``stored``."""
     r = stored.reservation
     return (
         r.id,
-        _encode(stored.request),
+        encode_lines(stored.request),
         r.status,
         float(r.expires_at),
-        _encode(r.lines),
-        _encode(r.fulfilled),
-        _encode(r.released),
+        encode_lines(r.lines),
+        encode_lines(r.fulfilled),
+        encode_lines(r.released),
     )
 
 
@@ -168,13 +159,13 @@ def stored_reservation(row: tuple[Any, ...]) -> StoredReservation:
     rid, request, status, expires_at, held, fulfilled, released = row[:7]
     reservation = Reservation(
         id=rid,
-        lines=_decode(held),
+        lines=decode_lines(held),
         status=status,
         expires_at=float(expires_at),
-        fulfilled=_decode(fulfilled),
-        released=_decode(released),
+        fulfilled=decode_lines(fulfilled),
+        released=decode_lines(released),
     )
-    return StoredReservation(reservation, _decode(request))
+    return StoredReservation(reservation, decode_lines(request))
 
 
 def expired(stored: StoredReservation) -> StoredReservation:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 from inventory.errors import InvalidReservation
@@ -64,6 +65,20 @@ def _check_line(index: int, line: ReservationLine) -> None:
         raise InvalidReservation(
             f"lines[{index}].quantity: expected a positive integer, got {line.quantity!r}"
         )
+
+
+def encode_lines(lines: Sequence[ReservationLine]) -> str:
+    """Lines as stored by every adapter (Redis hashes, the SQL record): JSON
+    ``[[location, sku, quantity], ...]``. The reserve script recognises a retry by comparing
+    this text, so every writer of a request must encode its canonical lines with this."""
+    return json.dumps([[line.location_id, line.sku, line.quantity] for line in lines])
+
+
+def decode_lines(raw: str | bytes | None) -> tuple[ReservationLine, ...]:
+    """Lines of :func:`encode_lines` text, sorted by (location, sku)."""
+    items = json.loads(raw) if raw else []
+    lines = (ReservationLine(loc, sku, int(q)) for loc, sku, q in items)
+    return tuple(sorted(lines, key=lambda line: (line.location_id, line.sku)))
 
 
 def as_quantities(lines: Sequence[ReservationLine]) -> dict[LineKey, int]:

@@ -15,8 +15,9 @@ import numpy as np
 import numpy.typing as npt
 import redis
 
+from inventory.checks import encode_lines
 from inventory.model import StoredReservation
-from inventory.redis_codec import RESERVATION_FIELDS, encode_lines, stored_reservation
+from inventory.redis_codec import RESERVATION_FIELDS, stored_reservation
 from inventory.snapshot import Codes, Snapshot, StockColumns
 
 PIPELINE = 1000  # commands per round trip of bulk work: a few ms of Redis time each

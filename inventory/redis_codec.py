@@ -7,18 +7,16 @@ absolute cells of the :class:`~inventory.model.Change`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
+from inventory.checks import decode_lines
+from inventory.deltas import check_deltas
 from inventory.errors import InvalidInventory, InventoryProblem
 from inventory.model import (
-    MAX_COUNT,
     OverReserved,
     Reservation,
-    ReservationLine,
     ReservationStatus,
-    StockAdjust,
     StockCell,
     StockDelta,
     StockSet,
@@ -27,19 +25,6 @@ from inventory.model import (
 )
 
 RESERVATION_FIELDS = ("st", "exp", "held", "ful", "rel", "req")
-MAX_PROBLEMS = 20  # as for inventory files: enough to fix a batch without flooding a log
-
-
-def encode_lines(lines: Sequence[ReservationLine]) -> str:
-    """The JSON kept in a reservation hash. The reserve script compares ``req`` as a string,
-    so the build and ``reserve`` must both encode canonical (sorted) lines with this."""
-    return json.dumps([[line.location_id, line.sku, line.quantity] for line in lines])
-
-
-def decode_lines(raw: bytes | None) -> tuple[ReservationLine, ...]:
-    items = json.loads(raw) if raw else []
-    lines = (ReservationLine(loc, sku, int(q)) for loc, sku, q in items)
-    return tuple(sorted(lines, key=lambda line: (line.location_id, line.sku)))
 
 
 def stored_reservation(reservation_id: str, fields: Sequence[Any]) -> StoredReservation:
@@ -57,41 +42,17 @@ def stored_reservation(reservation_id: str, fields: Sequence[Any]) -> StoredRese
     return StoredReservation(reservation, decode_lines(request))
 
 
-def _is_count(value: object, low: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= MAX_COUNT
-
-
 def stock_args(deltas: Sequence[StockDelta]) -> list[str | int]:
-    """The write-stock script arguments of ``deltas``; raises ``InvalidInventory`` naming
-    each bad row (``[index]``) before anything is sent."""
-    problems: list[InventoryProblem] = []
+    """The write-stock script arguments of ``deltas`` (five per row), checked first by the
+    shared delta rules: ``InvalidInventory`` names each bad row before anything is sent."""
     args: list[str | int] = []
-    for row, delta in enumerate(deltas):
-        where = f"[{row}]"
-        if not isinstance(delta, StockSet | StockAdjust):
-            problems.append(
-                InventoryProblem(where, "<row>", f"expected StockSet or StockAdjust: {delta!r}")
-            )
-            continue
-        for field in ("location_id", "sku"):
-            if not isinstance(getattr(delta, field), str) or not getattr(delta, field):
-                problems.append(InventoryProblem(where, field, "expected a non-empty string"))
+    for delta in check_deltas(deltas):
         if isinstance(delta, StockSet):
-            for field in ("on_hand", "safety_stock"):
-                value = getattr(delta, field)
-                if value is not None and not _is_count(value, 0):
-                    problem = f"expected None or an integer in 0..{MAX_COUNT}, got {value!r}"
-                    problems.append(InventoryProblem(where, field, problem))
             on_hand, safety = delta.on_hand, delta.safety_stock
             args += ["set", delta.location_id, delta.sku]
             args += ["" if on_hand is None else on_hand, "" if safety is None else safety]
         else:
-            if not _is_count(delta.adjust, -MAX_COUNT):
-                problem = f"expected an integer in -{MAX_COUNT}..{MAX_COUNT}, got {delta.adjust!r}"
-                problems.append(InventoryProblem(where, "adjust", problem))
             args += ["adjust", delta.location_id, delta.sku, delta.adjust, ""]
-    if problems:
-        raise InvalidInventory(problems[:MAX_PROBLEMS])
     return args
 
 

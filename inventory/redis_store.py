@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 import redis
 
-from inventory.checks import canonical_lines, check_reservation_id, check_ttl
+from inventory.checks import canonical_lines, check_reservation_id, check_ttl, encode_lines
 from inventory.errors import (
     InsufficientStock,
     InvalidReservation,
@@ -73,7 +73,6 @@ from inventory.model import (
 )
 from inventory.records import check_records
 from inventory.redis_codec import (
-    encode_lines,
     refused_adjust,
     stock_args,
     stock_result,
