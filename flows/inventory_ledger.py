@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from flows.errors import ConfigError
-from flows.inventory_schema import STALE_SQLSTATE, expired, reservation_values, stock_columns
+from flows.inventory_schema import STALE_SQLSTATE, reservation_values, stock_columns
 from flows.inventory_schema import stored_reservation as read_reservation
 from flows.inventory_sql import (
     ENSURE_META,
@@ -48,6 +48,7 @@ from flows.inventory_sql import (
     sqlite_ensure_refs,
     sqlite_read_stock,
 )
+from inventory.checks import settled
 from inventory.errors import CacheNotReady, CacheStale, RecordUnavailable
 from inventory.model import Change, InventoryRecord, StockCell, StoredReservation
 from inventory.snapshot import Snapshot
@@ -222,7 +223,7 @@ class SqlInventoryLedger:
             if status != "active" and float(row[8]) < forget_before:
                 continue
             if status == "active" and stored.reservation.expires_at <= now:
-                stored = expired(stored)
+                stored = StoredReservation(settled(stored.reservation, now), stored.request)
                 newly_expired.append((reservation_values(stored)[6], now, stored.reservation.id))
             reservations.append(stored)
         if persist and newly_expired:

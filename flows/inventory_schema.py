@@ -32,7 +32,7 @@ from sqlalchemy import (
     false,
 )
 
-from inventory.checks import as_lines, decode_lines, encode_lines
+from inventory.checks import decode_lines, encode_lines
 from inventory.model import Reservation, StoredReservation
 from inventory.snapshot import Codes, StockColumns
 
@@ -166,24 +166,6 @@ def stored_reservation(row: tuple[Any, ...]) -> StoredReservation:
         released=decode_lines(released),
     )
     return StoredReservation(reservation, decode_lines(request))
-
-
-def expired(stored: StoredReservation) -> StoredReservation:
-    """``stored`` after its TTL passed: the held lines move to released (as the caches do)."""
-    r = stored.reservation
-    released: dict[tuple[str, str], int] = {}
-    for line in (*r.released, *r.lines):
-        key = (line.location_id, line.sku)
-        released[key] = released.get(key, 0) + line.quantity
-    reservation = Reservation(
-        id=r.id,
-        lines=(),
-        status="expired",
-        expires_at=r.expires_at,
-        fulfilled=r.fulfilled,
-        released=as_lines(released),
-    )
-    return StoredReservation(reservation, stored.request)
 
 
 # -- stock -----------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from inventory.model import (
     MAX_COUNT,
     MAX_RESERVATION_LINES,
     MAX_TTL_SECONDS,
+    Reservation,
     ReservationLine,
 )
 
@@ -65,6 +66,25 @@ def _check_line(index: int, line: ReservationLine) -> None:
         raise InvalidReservation(
             f"lines[{index}].quantity: expected a positive integer, got {line.quantity!r}"
         )
+
+
+def settled(reservation: Reservation, now: float) -> Reservation:
+    """``reservation`` as it stands at ``now``: an active one past its TTL is expired, its
+    held lines released (what a cache does when it sweeps it, and how the record reads it)."""
+    if reservation.status != "active" or reservation.expires_at > now:
+        return reservation
+    released: dict[LineKey, int] = {}
+    for line in (*reservation.released, *reservation.lines):
+        key = (line.location_id, line.sku)
+        released[key] = released.get(key, 0) + line.quantity
+    return Reservation(
+        id=reservation.id,
+        lines=(),
+        status="expired",
+        expires_at=reservation.expires_at,
+        fulfilled=reservation.fulfilled,
+        released=as_lines(released),
+    )
 
 
 def encode_lines(lines: Sequence[ReservationLine]) -> str:

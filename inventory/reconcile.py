@@ -13,7 +13,8 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from inventory.model import Reservation, StoredReservation
+from inventory.checks import settled
+from inventory.model import Reservation, ReservationLine, StoredReservation
 from inventory.snapshot import Codes, Snapshot, StockColumns
 
 Figures = tuple[int, int]  # on hand, safety stock
@@ -81,20 +82,11 @@ def stock_differences(cache: StockColumns, record: StockColumns) -> list[Differe
 
 
 def _effective(reservation: Reservation, now: float) -> ResState:
-    def flat(lines: tuple[object, ...]) -> tuple[tuple[str, str, int], ...]:
-        return tuple((x.location_id, x.sku, x.quantity) for x in lines)  # type: ignore[attr-defined]
+    def flat(lines: tuple[ReservationLine, ...]) -> tuple[tuple[str, str, int], ...]:
+        return tuple((x.location_id, x.sku, x.quantity) for x in lines)
 
-    if reservation.status == "active" and reservation.expires_at <= now:
-        released = {(x.location_id, x.sku): x.quantity for x in reservation.released}
-        for line in reservation.lines:
-            key = (line.location_id, line.sku)
-            released[key] = released.get(key, 0) + line.quantity
-        return (
-            "expired",
-            flat(reservation.fulfilled),
-            tuple(sorted((*k, q) for k, q in released.items())),
-        )
-    return (reservation.status, flat(reservation.fulfilled), flat(reservation.released))
+    r = settled(reservation, now)
+    return (r.status, flat(r.fulfilled), flat(r.released))
 
 
 def _reservations(stored: tuple[StoredReservation, ...], now: float) -> dict[str, ResState]:
