@@ -10,7 +10,8 @@ switch the cache to a new build in one step. Pure: both sides are ports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from inventory.deltas import check_deltas, sets_of
 from inventory.errors import (
@@ -63,19 +64,26 @@ class RecordedInventory:
         self._on_not_ready = on_not_ready  # e.g. wake the worker that rebuilds the cache
         self._journal = GroupCommit(ledger.write_many)
 
-    def _notice(self, exc: CacheNotReady) -> CacheNotReady:
-        self._on_not_ready()
-        return exc
+    @contextmanager
+    def _watch(self) -> Iterator[None]:
+        """A cache found not ready wakes whoever rebuilds it, then the caller gets the 503."""
+        try:
+            yield
+        except CacheNotReady:
+            self._on_not_ready()
+            raise
 
-    def _record(self, change: Change | None) -> None:
-        if change is None:
+    def _record(self, *changes: Change | None) -> None:
+        made = [change for change in changes if change is not None]
+        if not made:
             return
         try:
-            self._journal.write(change)
+            self._journal.write_all(made)
         except (RecordUnavailable, CacheStale):
-            # The cache holds a change the record does not: stop serving that build (a no-op
+            # The cache holds changes the record does not: stop serving that build (a no-op
             # when another build already replaced it, as after a rebuild elsewhere).
-            self.cache.invalidate(change.marker)
+            for marker in {change.marker for change in made}:
+                self.cache.invalidate(marker)
             self._on_not_ready()
             raise
 
@@ -85,34 +93,24 @@ class RecordedInventory:
         return self.ledger.is_empty()
 
     def availability(self, location_id: str, sku: str) -> Availability:
-        try:
+        with self._watch():
             return self.cache.availability(location_id, sku)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
 
     def availability_many(self, pairs: Sequence[tuple[str, str]]) -> list[Availability]:
-        try:
+        with self._watch():
             return self.cache.availability_many(pairs)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
 
     def group_availability(self, location_ids: Sequence[str], sku: str) -> Availability:
-        try:
+        with self._watch():
             return self.cache.group_availability(location_ids, sku)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
 
     def atf_matrix(self, skus: Sequence[str], location_ids: Sequence[str]) -> IntMatrix:
-        try:
+        with self._watch():
             return self.cache.atf_matrix(skus, location_ids)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
 
     def get_reservation(self, reservation_id: str) -> Reservation:
-        try:
+        with self._watch():
             return self.cache.get_reservation(reservation_id)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
 
     # -- reservations ------------------------------------------------------------------------
 
@@ -122,10 +120,8 @@ class RecordedInventory:
         lines: Sequence[ReservationLine],
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
     ) -> Reservation:
-        try:
+        with self._watch():
             reservation, change = self.cache.reserve_change(reservation_id, lines, ttl_seconds)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
         self._record(change)
         return reservation
 
@@ -135,47 +131,32 @@ class RecordedInventory:
         """Many reservations in one cache round trip and one record transaction, each
         all-or-nothing on its own: per request its reservation or the error that refused it.
         If the record cannot take them, none is acknowledged (the whole call raises)."""
-        try:
+        with self._watch():
             outcomes = self.cache.reserve_many_change(requests)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
-        changes = [change for _, change in outcomes if change is not None]
-        if changes:
-            try:
-                self._journal.write_all(changes)
-            except (RecordUnavailable, CacheStale):
-                self.cache.invalidate(changes[0].marker)
-                self._on_not_ready()
-                raise
+        self._record(*(change for _, change in outcomes))
         return [outcome for outcome, _ in outcomes]
 
     def release(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
     ) -> Reservation:
-        try:
+        with self._watch():
             reservation, change = self.cache.release_change(reservation_id, lines)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
         self._record(change)
         return reservation
 
     def fulfill(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
     ) -> Reservation:
-        try:
+        with self._watch():
             reservation, change = self.cache.fulfill_change(reservation_id, lines)
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
         self._record(change)
         return reservation
 
     def expire_due(self) -> int:
         # Expiry needs no record write: the record holds each TTL, and an active reservation
         # past it counts as expired there (and is marked so at the next rebuild).
-        try:
+        with self._watch():
             return self.cache.expire_due()
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
 
     # -- stock -------------------------------------------------------------------------------
 
@@ -203,10 +184,8 @@ class RecordedInventory:
         size = len(rows) if has_adjust else SET_CHUNK
         over: list[OverReserved] = []
         for start in range(0, len(rows), max(size, 1)):
-            try:
+            with self._watch():
                 result, change = self.cache.write_stock(rows[start : start + size])
-            except CacheNotReady as exc:
-                raise self._notice(exc) from None
             self._record(change)
             over += [
                 OverReserved(
@@ -256,13 +235,11 @@ class RecordedInventory:
 
     def _differences(self) -> list[Difference]:
         record = self.ledger.snapshot()
-        try:
+        with self._watch():
             cache = self.cache.dump()
-        except CacheNotReady as exc:
-            raise self._notice(exc) from None
-        now = self._clock()
-        cells = reserved_cells(cache, record, now)
-        served = self.cache.availability_many(cells)
+            now = self._clock()  # after the dump: whatever the cache swept is due by now
+            cells = reserved_cells(cache, record, now)
+            served = self.cache.availability_many(cells)
         cache_reserved = {cell: f.reserved for cell, f in zip(cells, served, strict=True)}
         return compare(cache, record, now, cache_reserved)
 
