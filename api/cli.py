@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Literal
 
 import typer
 
+from api.cli_errors import fail, user_errors
 from api.cli_inventory import inventory_app
 from api.cli_rules import rules_app
 from api.schemas import MAX_ROUTES_LIMIT
-from engine.errors import PreviewInputError
 from engine.preview import preview_many
 from flows.documents import network_from_document, read_document, read_orders_jsonl
-from flows.errors import FlowError
-from inventory.errors import InventoryError
 from inventory.memory import MemoryInventory
 from inventory.records import read_records_file
-from rules.errors import RulesError
 from rules.loader import NetworkRefs, load_rules
 
 app = typer.Typer(
@@ -37,22 +32,6 @@ app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 app.add_typer(inventory_app, name="inventory")
-
-USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError)
-
-
-def fail(message: str) -> NoReturn:
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(2)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn every bad-input error into one line on stderr and exit status 2."""
-    try:
-        yield
-    except USER_ERRORS as exc:
-        fail(str(exc))
 
 
 @app.command()

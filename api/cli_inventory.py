@@ -18,6 +18,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
+from api.cli_errors import user_errors
 from api.schemas import LoadOut
 from flows import stock
 from flows.bootstrap import Services, bootstrap
@@ -36,8 +37,6 @@ inventory_app = typer.Typer(
 
 @contextmanager
 def _services(*, build_cache: bool) -> Iterator[Services]:
-    from api.cli import user_errors
-
     with user_errors():
         services = bootstrap(Settings.from_env(), build_cache=build_cache, seed_inventory=False)
         try:
@@ -67,8 +66,6 @@ def load(
 ) -> None:
     """Load stock: a delta by default (only the rows named change), a full sync with
     --replace. A bad row anywhere changes nothing. Prints what was done as JSON."""
-    from api.cli import user_errors
-
     with user_errors():
         records = read_records_file(file)
     with _services(build_cache=True) as services, _progress() as progress:

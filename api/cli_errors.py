@@ -1,0 +1,30 @@
+"""How every ``omniroute`` command reports bad input: one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import NoReturn
+
+import typer
+
+from engine.errors import PreviewInputError
+from flows.errors import FlowError
+from inventory.errors import InventoryError
+from rules.errors import RulesError
+
+USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError)
+
+
+def fail(message: str) -> NoReturn:
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(2)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn every bad-input error into one line on stderr and exit status 2."""
+    try:
+        yield
+    except USER_ERRORS as exc:
+        fail(str(exc))
