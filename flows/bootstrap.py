@@ -127,8 +127,14 @@ def _seed_inventory(
         return
     if settings.inventory_path is not None:
         inventory.sync(read_records_file(settings.inventory_path))
-    elif settings.sample_data or (
-        settings.seeds_sample_stock and network_doc == _sample_document()
-    ):
+    elif _wants_sample_stock(settings, network_doc):
         network = network_from_document(network_doc)
         inventory.sync(sample_inventory(network, n_skus=settings.sample_skus))
+
+
+def _wants_sample_stock(settings: Settings, network_doc: dict[str, Any]) -> bool:
+    """As asked (``--sample-data``, ``OMNIROUTE_SAMPLE_DATA``); unasked, only for the embedded
+    demo: no Redis and the bundled network. Production is never promised invented stock."""
+    if settings.sample_data is not None:
+        return settings.sample_data
+    return settings.redis_url is None and network_doc == _sample_document()

@@ -60,12 +60,6 @@ class Settings:
     inventory_check_seconds: float = DEFAULT_CHECK_SECONDS
 
     @property
-    def seeds_sample_stock(self) -> bool:
-        """Generated stock is for the embedded demo: seeded when asked, or by default only
-        without Redis (a production cache must never be filled with invented stock)."""
-        return self.redis_url is None if self.sample_data is None else self.sample_data
-
-    @property
     def uses_sample_network(self) -> bool:
         return self.network_path is None
 

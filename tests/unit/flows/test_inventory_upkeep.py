@@ -12,6 +12,7 @@ import pytest
 from flows.db import DocumentStore, make_engine
 from flows.inventory_ledger import SqlInventoryLedger
 from flows.inventory_upkeep import InventoryUpkeep
+from inventory.errors import CacheNotReady
 from inventory.memory import MemoryInventory
 from inventory.model import InventoryRecord, StockSet
 from inventory.recorded import RecordedInventory
@@ -41,15 +42,17 @@ def wait_for(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
 def test_a_cache_that_lost_its_build_is_rebuilt_as_soon_as_a_request_notices(
     inventory: RecordedInventory,
 ) -> None:
-    upkeep = InventoryUpkeep(lambda: inventory, watch_seconds=60, check_seconds=0)
-    inventory._on_not_ready = upkeep.wake  # as bootstrap wires it
+    upkeep = InventoryUpkeep(lambda: wired, watch_seconds=60, check_seconds=0)
+    wired = RecordedInventory(  # as bootstrap wires it: a request that finds no build wakes it
+        inventory.cache, inventory.ledger, time.time, on_not_ready=upkeep.wake
+    )
     upkeep.start()
     try:
-        inventory.cache.invalidate(inventory.cache.built_from() or "")
-        with pytest.raises(Exception, match="rebuilt"):
-            inventory.availability("DC01", "SKU-1")  # noticed: wakes the upkeep thread
-        assert wait_for(lambda: not inventory.needs_rebuild(), seconds=5)
-        assert inventory.availability("DC01", "SKU-1").on_hand == 5
+        wired.cache.invalidate(wired.cache.built_from() or "")
+        with pytest.raises(CacheNotReady):
+            wired.availability("DC01", "SKU-1")  # noticed: wakes the upkeep thread
+        assert wait_for(lambda: not wired.needs_rebuild(), seconds=5)  # not the 60 s watch
+        assert wired.availability("DC01", "SKU-1").on_hand == 5
     finally:
         upkeep.stop()
 
