@@ -80,6 +80,7 @@ HOT_SKUS = [f"SKU-{i:05d}" for i in range(50)]
 READ_LOCATIONS = [f"L{i:03d}" for i in range(500)]
 READ_SKUS = [f"SKU-{i:05d}" for i in range(200)]  # the read touches 5 of them: any catalogue
 PREVIEW_SKUS = 5
+CART_SIZES = (PREVIEW_SKUS, 20)  # a typical cart, and a big one with repeated SKUs
 CHECK_CELLS = 20_000  # check() compares in Python dicts (~30 µs a cell): numpy beyond this
 COPY_CHUNK_CELLS = 1 << 20  # binary COPY rows generated per chunk (~46 MB)
 
@@ -400,10 +401,15 @@ def read_catalogue() -> list[InventoryRecord]:
     ]
 
 
-def read_latencies(inventory: Inventory, reads: int) -> Latencies:
-    """Seconds per ``atf_matrix`` of 5 SKUs x 500 locations, a different SKU set each call."""
+def read_latencies(inventory: Inventory, reads: int, size: int = PREVIEW_SKUS) -> Latencies:
+    """Seconds per ``atf_matrix`` of ``size`` SKUs x 500 locations, another cart each call;
+    big carts repeat SKUs (sizes, gift wrap), as users send them."""
     rng = random.Random(SEED)
-    carts = [tuple(rng.sample(READ_SKUS, PREVIEW_SKUS)) for _ in range(256)]
+    distinct = size if size <= PREVIEW_SKUS else size - size // 10
+    carts = [
+        tuple(picked + picked[: size - distinct])
+        for picked in (rng.sample(READ_SKUS, distinct) for _ in range(256))
+    ]
     locations = tuple(READ_LOCATIONS)
     for cart in carts[:50]:  # warm: slot map adopted, index cache filled
         inventory.atf_matrix(cart, locations)
@@ -412,7 +418,7 @@ def read_latencies(inventory: Inventory, reads: int) -> Latencies:
         began = time.perf_counter()
         matrix = inventory.atf_matrix(carts[i % len(carts)], locations)
         samples[i] = time.perf_counter() - began
-    assert matrix.shape == (PREVIEW_SKUS, len(locations))
+    assert matrix.shape == (size, len(locations))
     return samples
 
 
@@ -423,12 +429,13 @@ def read_case(reads: int) -> dict[str, float]:
         seed(inventory, read_catalogue())
         figures: dict[str, float] = {}
         # interleaved, so a drift of the machine's load hits both sides alike
-        for round_ in range(2):
-            for name, reader in (("recorded", inventory), ("bare", inventory.cache)):
-                samples = read_latencies(reader, reads)
-                if round_:
-                    figures[f"{name}_p50_ms"] = _ms(samples, 50)
-                    figures[f"{name}_p99_ms"] = _ms(samples, 99)
+        for size in CART_SIZES:
+            for round_ in range(2):
+                for name, reader in (("recorded", inventory), ("bare", inventory.cache)):
+                    samples = read_latencies(reader, reads, size)
+                    if round_:
+                        figures[f"{name}_{size}sku_p50_ms"] = _ms(samples, 50)
+                        figures[f"{name}_{size}sku_p99_ms"] = _ms(samples, 99)
         assert inventory.check() == []
         return figures
 
@@ -646,7 +653,7 @@ def main(argv: Sequence[str]) -> None:
                 figures = reservation_case(kind, threads, count, batch)
                 _line(f"run {run + 1} {kind} x{threads} batch {batch}", figures)
     elif what == "read":
-        _line("atf_matrix 5x500", read_case(_env_int("OMNIROUTE_BENCH_READS", 2000)))
+        _line("atf_matrix 5 and 20 SKUs x 500", read_case(_env_int("OMNIROUTE_BENCH_READS", 2000)))
     elif what == "rebuild":
         if len(argv) > 1:
             os.environ["OMNIROUTE_BENCH_REBUILD"] = argv[1]
