@@ -10,8 +10,8 @@ switch the cache to a new build in one step. Pure: both sides are ports.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
+from typing import Literal
 
 from inventory.deltas import check_deltas, sets_of
 from inventory.errors import (
@@ -50,6 +50,24 @@ def _nothing() -> None:
     return None
 
 
+class _WakeOnNotReady:
+    """``with`` it around a cache call: a cache found not ready wakes whoever rebuilds it, then
+    the caller gets the 503. A plain class, not @contextmanager: it wraps every preview's read."""
+
+    __slots__ = ("_wake",)
+
+    def __init__(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> Literal[False]:
+        if kind is not None and issubclass(kind, CacheNotReady):
+            self._wake()
+        return False  # never swallows
+
+
 class RecordedInventory:
     def __init__(
         self,
@@ -63,15 +81,7 @@ class RecordedInventory:
         self._clock = clock
         self._on_not_ready = on_not_ready  # e.g. wake the worker that rebuilds the cache
         self._journal = GroupCommit(ledger.write_many)
-
-    @contextmanager
-    def _watch(self) -> Iterator[None]:
-        """A cache found not ready wakes whoever rebuilds it, then the caller gets the 503."""
-        try:
-            yield
-        except CacheNotReady:
-            self._on_not_ready()
-            raise
+        self._watch = _WakeOnNotReady(on_not_ready)
 
     def _record(self, *changes: Change | None) -> None:
         made = [change for change in changes if change is not None]
@@ -93,23 +103,23 @@ class RecordedInventory:
         return self.ledger.is_empty()
 
     def availability(self, location_id: str, sku: str) -> Availability:
-        with self._watch():
+        with self._watch:
             return self.cache.availability(location_id, sku)
 
     def availability_many(self, pairs: Sequence[tuple[str, str]]) -> list[Availability]:
-        with self._watch():
+        with self._watch:
             return self.cache.availability_many(pairs)
 
     def group_availability(self, location_ids: Sequence[str], sku: str) -> Availability:
-        with self._watch():
+        with self._watch:
             return self.cache.group_availability(location_ids, sku)
 
     def atf_matrix(self, skus: Sequence[str], location_ids: Sequence[str]) -> IntMatrix:
-        with self._watch():
+        with self._watch:
             return self.cache.atf_matrix(skus, location_ids)
 
     def get_reservation(self, reservation_id: str) -> Reservation:
-        with self._watch():
+        with self._watch:
             return self.cache.get_reservation(reservation_id)
 
     # -- reservations ------------------------------------------------------------------------
@@ -120,7 +130,7 @@ class RecordedInventory:
         lines: Sequence[ReservationLine],
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
     ) -> Reservation:
-        with self._watch():
+        with self._watch:
             reservation, change = self.cache.reserve_change(reservation_id, lines, ttl_seconds)
         self._record(change)
         return reservation
@@ -131,7 +141,7 @@ class RecordedInventory:
         """Many reservations in one cache round trip and one record transaction, each
         all-or-nothing on its own: per request its reservation or the error that refused it.
         If the record cannot take them, none is acknowledged (the whole call raises)."""
-        with self._watch():
+        with self._watch:
             outcomes = self.cache.reserve_many_change(requests)
         self._record(*(change for _, change in outcomes))
         return [outcome for outcome, _ in outcomes]
@@ -139,7 +149,7 @@ class RecordedInventory:
     def release(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
     ) -> Reservation:
-        with self._watch():
+        with self._watch:
             reservation, change = self.cache.release_change(reservation_id, lines)
         self._record(change)
         return reservation
@@ -147,7 +157,7 @@ class RecordedInventory:
     def fulfill(
         self, reservation_id: str, lines: Sequence[ReservationLine] | None = None
     ) -> Reservation:
-        with self._watch():
+        with self._watch:
             reservation, change = self.cache.fulfill_change(reservation_id, lines)
         self._record(change)
         return reservation
@@ -155,7 +165,7 @@ class RecordedInventory:
     def expire_due(self) -> int:
         # Expiry needs no record write: the record holds each TTL, and an active reservation
         # past it counts as expired there (and is marked so at the next rebuild).
-        with self._watch():
+        with self._watch:
             return self.cache.expire_due()
 
     # -- stock -------------------------------------------------------------------------------
@@ -184,7 +194,7 @@ class RecordedInventory:
         size = len(rows) if has_adjust else SET_CHUNK
         over: list[OverReserved] = []
         for start in range(0, len(rows), max(size, 1)):
-            with self._watch():
+            with self._watch:
                 result, change = self.cache.write_stock(rows[start : start + size])
             self._record(change)
             over += [
@@ -235,7 +245,7 @@ class RecordedInventory:
 
     def _differences(self) -> list[Difference]:
         record = self.ledger.snapshot()
-        with self._watch():
+        with self._watch:
             cache = self.cache.dump()
             now = self._clock()  # after the dump: whatever the cache swept is due by now
             cells = reserved_cells(cache, record, now)
