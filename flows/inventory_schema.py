@@ -32,8 +32,8 @@ from sqlalchemy import (
     false,
 )
 
-from inventory.checks import decode_lines, encode_lines
-from inventory.model import Reservation, StoredReservation
+from inventory.checks import encode_lines, stored_from_text
+from inventory.model import StoredReservation
 from inventory.snapshot import Codes, StockColumns
 
 LOCK_CLASS = 0x696E7600  # "inv\0": first key of the writers/rebuild advisory lock
@@ -157,15 +157,7 @@ def stored_reservation(row: tuple[Any, ...]) -> StoredReservation:
     """The reservation of a row selected as ``id, request, status, expires_at, held,
     fulfilled, released``."""
     rid, request, status, expires_at, held, fulfilled, released = row[:7]
-    reservation = Reservation(
-        id=rid,
-        lines=decode_lines(held),
-        status=status,
-        expires_at=float(expires_at),
-        fulfilled=decode_lines(fulfilled),
-        released=decode_lines(released),
-    )
-    return StoredReservation(reservation, decode_lines(request))
+    return stored_from_text(rid, status, expires_at, held, fulfilled, released, request)
 
 
 # -- stock -----------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from inventory.model import (
     MAX_TTL_SECONDS,
     Reservation,
     ReservationLine,
+    ReservationStatus,
+    StoredReservation,
 )
 
 LineKey = tuple[str, str]
@@ -99,6 +101,28 @@ def decode_lines(raw: str | bytes | None) -> tuple[ReservationLine, ...]:
     items = json.loads(raw) if raw else []
     lines = (ReservationLine(loc, sku, int(q)) for loc, sku, q in items)
     return tuple(sorted(lines, key=lambda line: (line.location_id, line.sku)))
+
+
+def stored_from_text(
+    reservation_id: str,
+    status: ReservationStatus,
+    expires_at: float | str | bytes,
+    held: str | bytes,
+    fulfilled: str | bytes,
+    released: str | bytes,
+    request: str | bytes,
+) -> StoredReservation:
+    """A stored reservation from its fields as an adapter keeps them (lines as
+    :func:`encode_lines` text): one reader for the Redis hash and the SQL row."""
+    reservation = Reservation(
+        id=reservation_id,
+        lines=decode_lines(held),
+        status=status,
+        expires_at=float(expires_at),
+        fulfilled=decode_lines(fulfilled),
+        released=decode_lines(released),
+    )
+    return StoredReservation(reservation, decode_lines(request))
 
 
 def as_quantities(lines: Sequence[ReservationLine]) -> dict[LineKey, int]:

@@ -10,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from inventory.checks import decode_lines
+from inventory.checks import stored_from_text
 from inventory.deltas import check_deltas
 from inventory.errors import InvalidInventory, InventoryProblem
 from inventory.model import (
     OverReserved,
-    Reservation,
     ReservationStatus,
     StockCell,
     StockDelta,
@@ -31,15 +30,7 @@ def stored_reservation(reservation_id: str, fields: Sequence[Any]) -> StoredRese
     """A reservation from the values (bytes) of ``RESERVATION_FIELDS``, in that order."""
     status, expires_at, held, fulfilled, released, request = fields
     state: ReservationStatus = status.decode()
-    reservation = Reservation(
-        id=reservation_id,
-        lines=decode_lines(held),
-        status=state,
-        expires_at=float(expires_at),
-        fulfilled=decode_lines(fulfilled),
-        released=decode_lines(released),
-    )
-    return StoredReservation(reservation, decode_lines(request))
+    return stored_from_text(reservation_id, state, expires_at, held, fulfilled, released, request)
 
 
 def stock_args(deltas: Sequence[StockDelta]) -> list[str | int]:
