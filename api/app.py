@@ -20,6 +20,7 @@ from starlette.routing import Route
 from api import errors
 from api.app_inventory import router as inventory_router
 from api.app_inventory import services_of
+from api.app_orders import router as orders_router
 from api.schemas import (
     MAX_ROUTES_LIMIT,
     NetworkOut,
@@ -115,6 +116,7 @@ def _routes(app: FastAPI) -> None:
         return _network_out(services.config().network_version, network)
 
     app.include_router(inventory_router)
+    app.include_router(orders_router)
 
     @app.get("/v1/rules", response_model=RulesOut)
     def get_rules(request: Request) -> RulesOut:

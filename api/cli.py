@@ -1,4 +1,4 @@
-"""The ``omniroute`` command line: serve, preview, rules.
+"""The ``omniroute`` command line: serve, preview, rules, inventory, db.
 
 Bad input exits with status 2 and one line on stderr; no traceback reaches the user.
 """
@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from api.cli_db import db_app
 from api.cli_errors import fail, user_errors
 from api.cli_inventory import inventory_app
 from api.cli_rules import rules_app
@@ -32,6 +33,7 @@ app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(db_app, name="db")
 
 
 @app.command()

@@ -15,8 +15,13 @@ from fastapi.responses import JSONResponse
 from engine.errors import PreviewInputError
 from flows.documents import field_path
 from flows.errors import InvalidDocument, UnknownLocationOrGroup
+from flows.order_intake import OrderConflict
+from flows.order_routing import NotManaged
+from flows.order_sources import BadSignature
+from flows.order_store import ConcurrentUpdate, NotFound
 from inventory import errors as inv
 from rules.errors import DocumentError, InvalidRules, RulesError
+from summary import errors as summary_errors
 
 Detail = tuple[str, str]
 
@@ -91,6 +96,13 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
     def simple(status: int, code: str) -> Callable[[Exception], JSONResponse]:
         return lambda exc: error_response(status, code, str(exc))
 
+    def summary_error(status: int, code: str) -> Callable[[Exception], JSONResponse]:
+        def handle(exc: Exception) -> JSONResponse:
+            assert isinstance(exc, summary_errors.SummaryError)
+            return error_response(status, code, str(exc), [(exc.field, exc.message)])
+
+        return handle
+
     return {
         InvalidDocument: invalid_document,
         RulesError: invalid_rules,
@@ -103,6 +115,14 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         inv.UnknownReservation: simple(404, "not_found"),
         inv.CacheNotReady: retry_soon,
         inv.InventoryUnavailable: simple(503, "inventory_unavailable"),
+        NotFound: simple(404, "not_found"),
+        OrderConflict: simple(409, "order_conflict"),
+        NotManaged: simple(409, "not_managed"),
+        ConcurrentUpdate: simple(409, "concurrent_update"),
+        BadSignature: simple(401, "bad_signature"),
+        summary_errors.InvalidRequest: summary_error(422, "invalid_request"),
+        summary_errors.IllegalTransition: summary_error(409, "illegal_transition"),
+        summary_errors.PaymentRefused: summary_error(409, "payment_refused"),
     }
 
 

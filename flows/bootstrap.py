@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from engine.solve import warm
@@ -13,6 +14,8 @@ from flows.db import DocumentStore, make_engine
 from flows.documents import network_from_document, read_document
 from flows.inventory_ledger import SqlInventoryLedger
 from flows.inventory_upkeep import InventoryUpkeep
+from flows.order_store import OrderUnitOfWork
+from flows.payments import PaymentGateway, TestGateway
 from flows.sample import sample_inventory, sample_network
 from flows.settings import Settings
 from inventory.memory import MemoryInventory
@@ -31,9 +34,17 @@ class Services:
     clock: Callable[[], float]
     close: Callable[[], None]
     upkeep: InventoryUpkeep
+    gateway: PaymentGateway = field(default_factory=TestGateway)
 
     def config(self) -> ActiveConfig:
         return self.active.current()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), tz=UTC)
+
+    def uow(self) -> OrderUnitOfWork:
+        """A new unit of work of the order life (one transaction)."""
+        return OrderUnitOfWork(self.store.engine, self.now)
 
 
 def bootstrap(

@@ -4,8 +4,9 @@ Every worker and every restart reads the same network and rules from here. The s
 text only: the caller parses and validates (``engine.network``, ``rules``) before storing and
 after loading, so this adapter imports neither.
 
-Tables (created when a :class:`DocumentStore` is made, by ``metadata.create_all``; the schema
-is small and only grows by new tables, so there is no migration tool yet):
+Tables (created and changed by the Alembic migrations in ``flows/migrations``, which
+:class:`DocumentStore` runs when it is made, see :mod:`flows.migrate`; the definitions here are
+what the code queries, and a test checks the migrated schema matches them):
 
 - ``network_documents(id, sha256 unique, body, created_at)``: every network ever stored, as
   canonical JSON text; ``active_network(id = 1, document_id)`` points at the one in use.
@@ -43,11 +44,11 @@ from sqlalchemy import (
     exc,
     make_url,
     select,
-    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.pool import StaticPool
 
+from flows import migrate
 from flows.errors import ConfigError, StorageError
 from flows.inventory_schema import add_inventory_tables
 
@@ -93,8 +94,6 @@ active_rules = Table(
 add_inventory_tables(metadata)  # the durable inventory record (flows.inventory_ledger)
 
 _SINGLETON = 1
-_DDL_LOCK_KEY = 0x6F6D6E69  # "omni": serialises create_tables across PostgreSQL clients
-_DDL_ATTEMPTS = 8  # one per table is enough: each race loses at most one table
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
 
@@ -153,7 +152,7 @@ class DocumentStore:
         create_tables: bool = True,
         now: Callable[[], datetime] = _utc_now,
     ) -> None:
-        """Wrap ``engine``; with ``create_tables`` (the default) create missing tables now."""
+        """Wrap ``engine``; with ``create_tables`` (the default) migrate the schema now."""
         self._engine = engine
         self._now = now
         name = engine.dialect.name
@@ -168,22 +167,9 @@ class DocumentStore:
         return self._engine
 
     def create_tables(self) -> None:
-        """Create missing tables. Safe to call from several workers starting at once."""
-        for attempt in range(_DDL_ATTEMPTS):
-            try:
-                self._create_tables()
-                return
-            except exc.DBAPIError:
-                # Another process created a table between our check and our CREATE (SQLite
-                # has no advisory lock); each retry finds more tables there and skips them.
-                if attempt == _DDL_ATTEMPTS - 1:
-                    raise
-
-    def _create_tables(self) -> None:
-        with self._engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK_KEY})
-            metadata.create_all(conn)
+        """Bring the schema up to date (all migrations, see :mod:`flows.migrate`); adopts the
+        tables of a database made before migrations. Safe from several workers at once."""
+        migrate.upgrade(self._engine)
 
     def put_network(self, doc: Mapping[str, Any]) -> str:
         """Store ``doc`` (JSON-compatible) and make it the active network; return its sha256."""

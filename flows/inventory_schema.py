@@ -1,6 +1,7 @@
 """Tables of the durable inventory record, and the pure conversions between rows and the
 inventory types. Used by :mod:`flows.inventory_ledger`; :mod:`flows.db` adds the tables to
-its metadata so that ``DocumentStore.create_tables()`` creates them with the others.
+its metadata. The migrations (``flows/migrations``) create them, and on PostgreSQL the write
+function ``omniroute_inventory_write_begin``; a change here needs a new migration.
 
 - ``inventory_meta(id = 1, record_id, generation)``: the record's marker ``<record id>.<gen>``.
 - ``inventory_skus`` / ``inventory_locations``: text ids as integer refs, so that a rebuild
@@ -21,14 +22,12 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
-    Connection,
     Float,
     Integer,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
-    event,
     false,
 )
 
@@ -42,28 +41,11 @@ LOCK_KEYS = f"{LOCK_CLASS}, hashtext(current_schema())"
 STALE_SQLSTATE = "OR409"  # raised by WRITE_BEGIN when a change names another build
 WRITE_BEGIN = "omniroute_inventory_write_begin"
 
-# One call per write (the hot path): take the writers' shared lock, waiting at most
-# ``wait_ms`` for a rebuild, then check the marker. In plpgsql so that the lock, the check
-# and the writes travel to the server in one query string.
-_WRITE_BEGIN_DDL = f"""
-CREATE OR REPLACE FUNCTION {WRITE_BEGIN}(expected text, wait_ms integer) RETURNS void
-LANGUAGE plpgsql AS $fn$
-DECLARE
-  previous text := current_setting('lock_timeout');
-BEGIN
-  PERFORM set_config('lock_timeout', wait_ms || 'ms', true);
-  PERFORM pg_advisory_xact_lock_shared({LOCK_KEYS});
-  -- only the wait for a rebuild is bounded here, not row locks taken later
-  PERFORM set_config('lock_timeout', previous, true);
-  IF NOT EXISTS (
-    SELECT 1 FROM inventory_meta WHERE id = 1 AND record_id || '.' || generation = expected
-  ) THEN
-    RAISE EXCEPTION USING ERRCODE = '{STALE_SQLSTATE}',
-      MESSAGE = 'inventory change made on build ' || expected || ', not the current one';
-  END IF;
-END
-$fn$
-"""
+# WRITE_BEGIN(expected, wait_ms), one call per write (the hot path): take the writers' shared
+# lock on LOCK_KEYS, waiting at most ``wait_ms`` for a rebuild, then check the marker and raise
+# STALE_SQLSTATE if it names another build. In plpgsql so that the lock, the check and the
+# writes travel to the server in one query string. The migrations create it with these values
+# spelled out, so changing them needs a migration that replaces it (a test compares them).
 
 STOCK_DTYPE = np.dtype(  # one row of COPY (sku_ref, location_ref, on_hand, safety_stock, seq)
     [
@@ -86,7 +68,7 @@ Refs = npt.NDArray[Any]  # integer arrays, whatever their width and byte order
 
 
 def add_inventory_tables(metadata: MetaData) -> None:
-    """Define the inventory tables (and, on PostgreSQL, the write function) in ``metadata``."""
+    """Define the inventory tables in ``metadata``."""
     Table(
         "inventory_meta",
         metadata,
@@ -126,14 +108,6 @@ def add_inventory_tables(metadata: MetaData) -> None:
         Column("seq", BigInteger, nullable=False),
         Column("updated_at", Float, nullable=False),
     )
-    # On the metadata, not a table: ``create_all`` fires it every time, so an existing
-    # database gets the current function too (CREATE OR REPLACE, under the DDL lock).
-    event.listen(metadata, "after_create", _create_write_function)
-
-
-def _create_write_function(_metadata: MetaData, connection: Connection, **_: Any) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(_WRITE_BEGIN_DDL)
 
 
 # -- reservations ----------------------------------------------------------------------------

@@ -16,6 +16,8 @@
 - ``OMNIROUTE_SAMPLE_SKUS`` (``2000``): SKUs in the generated sample stock.
 - ``OMNIROUTE_INVENTORY_CHECK_SECONDS`` (``300``): how often ``serve`` compares the inventory
   cache with the record and logs differences (``0``: never).
+- ``OMNIROUTE_SHOPIFY_WEBHOOK_SECRET`` (unset: the Shopify webhook refuses every call): the
+  secret Shopify signs its ``orders/create`` webhooks with.
 - ``OMNIROUTE_REFRESH_SECONDS`` (``1.0``): how stale a worker's copy of the network and rules
   may get before it asks the database again.
 
@@ -58,6 +60,7 @@ class Settings:
     refresh_seconds: float = DEFAULT_REFRESH_SECONDS
     sample_data: bool | None = None
     inventory_check_seconds: float = DEFAULT_CHECK_SECONDS
+    shopify_webhook_secret: str | None = None
 
     @property
     def uses_sample_network(self) -> bool:
@@ -85,6 +88,7 @@ class Settings:
                 DEFAULT_CHECK_SECONDS,
                 86400.0,
             ),
+            shopify_webhook_secret=get("OMNIROUTE_SHOPIFY_WEBHOOK_SECRET"),
         )
 
 

@@ -1,0 +1,234 @@
+"""Order intake: every order source (HTTP, Shopify webhook, JSON Lines import) ends here.
+
+The order number is the idempotency key: the same order again answers the summary that
+exists; another order under that number is a conflict. The Order and its new Summary are
+written in one transaction, then a managed summary is routed (a routing failure never loses
+the order: it is recorded first, and routing can run again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import exc, select
+
+from engine.network import Network
+from flows.bootstrap import Services
+from flows.db import metadata
+from flows.documents import issues_from
+from flows.errors import FlowError, InvalidDocument, Issue
+from flows.geocode import geocode_postal_code
+from flows.order_store import OrderUnitOfWork
+from summary.errors import InvalidOrder
+from summary.exceptions import new_exception
+from summary.order import Order, check_order
+from summary.summary import OrderSummary, summary_from_order
+
+
+class OrderConflict(FlowError):
+    """The order number is taken by a different order (HTTP 409)."""
+
+    def __init__(self, order_number: str) -> None:
+        self.order_number = order_number
+        super().__init__(f"order_number: {order_number!r} was already placed with a different body")
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    summary_id: str
+    created: bool  # False: the same order was already there (a retry)
+
+
+def parse_order(data: object, *, prefix: str = "") -> Order:
+    """Validate an intake document: field rules, then cross-field rules; every problem named."""
+    try:
+        order = Order.model_validate(data)
+    except ValidationError as error:
+        raise InvalidDocument("order", issues_from(error, Order, data, prefix)) from None
+    try:
+        return check_order(order)
+    except InvalidOrder as error:
+        issues = [Issue(f"{prefix}.{f}" if prefix else f, m) for f, m in error.issues]
+        raise InvalidDocument("order", issues) from None
+
+
+def fingerprint(order: Order) -> str:
+    canonical = json.dumps(order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def place_order(services: Services, order: Order, body: str) -> Placed:
+    """Record ``order`` (``body``: the document exactly as received) and its summary."""
+    issues = _against_network(services.config().network, order) + _unknown_skus(services, order)
+    if issues:
+        raise InvalidDocument("order", issues)
+    print_ = fingerprint(order)
+    with services.uow() as uow:
+        existing = _existing(uow, order.order_number, print_)
+        if existing is not None:
+            return existing
+        summary = summary_from_order(order, f"OS-{uuid.uuid4().hex[:20]}")
+        try:
+            uow.add_order(
+                order.order_number, summary.id, print_, body, order.source, order.external_id
+            )
+        except exc.IntegrityError:
+            # Another worker recorded this number between our read and our insert.
+            uow.conn.rollback()
+            with services.uow() as again:
+                found = _existing(again, order.order_number, print_)
+            assert found is not None
+            return found
+        _locate(uow, summary)
+        uow.add_summary(summary)
+        uow.commit()
+    return Placed(summary.id, created=True)
+
+
+def _existing(uow: OrderUnitOfWork, order_number: str, print_: str) -> Placed | None:
+    row = uow.order_row(order_number)
+    if row is None:
+        return None
+    if row.fingerprint != print_:
+        raise OrderConflict(order_number)
+    return Placed(row.summary_id, created=False)
+
+
+def _locate(uow: OrderUnitOfWork, summary: OrderSummary) -> None:
+    """Fill a ship group's missing coordinates from its postal code, offline; where that
+    fails the group cannot be routed, and a person is asked (never a guessed destination)."""
+    for group in summary.groups:
+        if group.method != "ship" or (group.lat is not None and group.lon is not None):
+            continue
+        found = None
+        if group.country and group.postal_code:
+            found = geocode_postal_code(group.country, group.postal_code)
+        if found is not None:
+            group.lat, group.lon = found
+            continue
+        uow.add_exception(
+            new_exception(
+                id=f"PE-{uuid.uuid4().hex[:20]}",
+                order_summary_id=summary.id,
+                category="routing",
+                message=(
+                    f"delivery group {group.id}: no coordinates and postal code "
+                    f"{group.postal_code!r} ({group.country}) could not be located"
+                ),
+                attached=("delivery_group", group.id),
+                now=uow.now,
+            )
+        )
+
+
+def _against_network(network: Network, order: Order) -> list[Issue]:
+    issues = []
+    for i, group in enumerate(order.delivery_groups):
+        if group.method != "pickup":
+            continue
+        where = f"delivery_groups[{i}].location_id"
+        index = network.index.get(group.location_id)
+        if index is None:
+            issues.append(Issue(where, f"unknown location {group.location_id!r}"))
+        elif "pickup" not in network.locations[index].capabilities:
+            issues.append(Issue(where, f"{group.location_id} does not offer pickup"))
+    return issues
+
+
+def _unknown_skus(services: Services, order: Order) -> list[Issue]:
+    skus = sorted({line.sku for line in order.lines})
+    table = metadata.tables["inventory_skus"]
+    with services.store.engine.connect() as conn:
+        known = set(conn.execute(select(table.c.sku).where(table.c.sku.in_(skus))).scalars())
+    return [
+        Issue(f"lines[{i}].sku", f"unknown SKU {line.sku!r}")
+        for i, line in enumerate(order.lines)
+        if line.sku not in known
+    ]
+
+
+def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str, Any]:
+    """DESIGN.md's Order Summary answer."""
+    totals = summary.totals
+    payment = summary.payment
+    authorized = payment.authorized if payment else 0
+    captured = payment.captured if payment else 0
+    refunded = payment.refunded if payment else 0
+    return {
+        "id": summary.id,
+        "order_number": summary.order_number,
+        "lifecycle": summary.lifecycle,
+        "status": summary.status,
+        "currency": summary.currency,
+        "channel": summary.channel,
+        "source": summary.source,
+        "external_id": summary.external_id,
+        "placed_at": summary.placed_at,
+        "items": [_item_document(i) for i in summary.items],
+        "delivery_groups": [_group_document(g) for g in summary.groups],
+        "totals": {
+            "product": totals.product,
+            "discount": totals.discount,
+            "delivery": totals.delivery,
+            "tax": totals.tax,
+            "grand_total": totals.grand_total,
+        },
+        "payment": {
+            "authorization_id": payment.authorization_id if payment else None,
+            "authorized": authorized,
+            "captured": captured,
+            "refunded": refunded,
+            "balance_due": totals.grand_total - captured + refunded,
+        },
+        "active_process_exception_count": active_exceptions,
+        "fulfillment_orders": [
+            {
+                "id": fo.id,
+                "delivery_group": fo.delivery_group,
+                "location_id": fo.location_id,
+                "fulfillment_type": fo.fulfillment_type,
+                "status": fo.status,
+            }
+            for fo in summary.fulfillment_orders
+        ],
+    }
+
+
+def _item_document(item: Any) -> dict[str, Any]:
+    return {
+        "line_id": item.line_id,
+        "sku": item.sku,
+        "delivery_group": item.delivery_group,
+        "status": item.status,
+        "unit_price": item.unit_price,
+        "discount": item.discount,
+        "tax": item.tax,
+        "quantity_ordered": item.quantity_ordered,
+        "quantity_canceled": item.quantity_canceled,
+        "quantity_allocated": item.quantity_allocated,
+        "quantity_fulfilled": item.quantity_fulfilled,
+        "quantity_return_initiated": item.quantity_return_initiated,
+        "quantity_returned": item.quantity_returned,
+        "quantity_reshipped": item.quantity_reshipped,
+        "quantity_available_to_fulfill": item.quantity_available_to_fulfill,
+        "quantity_available_to_cancel": item.quantity_available_to_cancel,
+        "quantity_available_to_return": item.quantity_available_to_return,
+    }
+
+
+def _group_document(group: Any) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "method": group.method,
+        "location_id": group.location_id,
+        "lat": group.lat,
+        "lon": group.lon,
+        "charge": group.charge,
+        "charge_tax": group.charge_tax,
+        "excluded_locations": list(group.excluded_locations),
+    }

@@ -1,0 +1,260 @@
+"""Routing a managed Order Summary into Fulfillment Orders with reservations.
+
+Per delivery group with units available to fulfill, in three steps, so that a failure at any
+point leaves records that :mod:`flows.order_reconcile` can finish or undo:
+
+1. plan with the engine (best route under the active rules, minus the locations that
+   rejected this group) and record the route's FOs as ``Draft`` (their units allocated);
+2. reserve each FO's units (reservation id = FO id, so a retry finds the same reservation);
+3. activate the reserved FOs (``Allocated``) and cancel the ones whose reservation was
+   refused (another order took the stock meanwhile): their units go back and the group is
+   planned again, up to :data:`MAX_PLANS` times.
+
+Units no route can fill stay available to fulfill and raise a routing Process Exception;
+an attempt that later fills the group resolves it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.answer import PreviewAnswer, RouteOut
+from engine.order import Order as EngineOrder
+from engine.order import OrderLine, PickupDelivery, ShipDelivery
+from engine.preview import preview
+from flows.bootstrap import Services
+from flows.errors import FlowError
+from flows.order_store import OrderUnitOfWork
+from inventory.errors import InsufficientStock, InventoryError
+from inventory.model import MAX_TTL_SECONDS, Reservation, ReservationLine
+from rules.schema import Rules
+from summary.exceptions import new_exception
+from summary.summary import DeliveryGroupSummary, OrderSummary
+
+MAX_PLANS = 3  # re-plans of one group after reservations lost a race for stock
+
+
+class NotManaged(FlowError):
+    """The summary is unmanaged: omniroute records it but never routes or charges it (409)."""
+
+
+@dataclass
+class RouteOutcome:
+    summary_id: str
+    fulfillment_order_ids: list[str] = field(default_factory=list)
+    unfilled: dict[str, int] = field(default_factory=dict)  # group id → units left
+    skipped: str | None = None
+
+
+def route_summary(services: Services, key: str, *, automatic: bool = False) -> RouteOutcome:
+    """Route every delivery group with units available to fulfill. ``automatic`` (intake,
+    periodic tasks): skip a summary with active process exceptions, until a person resolves
+    them; on demand, route anyway."""
+    with services.uow() as uow:
+        summary = uow.summary(key, lock=False)
+        if not summary.managed:
+            raise NotManaged(f"order summary {summary.id} is unmanaged: omniroute never routes it")
+        if automatic and uow.active_exception_count(summary.id) > 0:
+            return RouteOutcome(summary.id, skipped="active process exceptions")
+    outcome = RouteOutcome(summary.id)
+    for group in summary.groups:
+        route_group(services, summary.id, group.id, outcome)
+    return outcome
+
+
+def route_group(services: Services, summary_id: str, group_id: str, out: RouteOutcome) -> None:
+    for _ in range(MAX_PLANS):
+        drafts = _plan(services, summary_id, group_id)
+        if drafts is None:
+            break
+        results = services.inventory.reserve_many(
+            [(fo_id, lines, MAX_TTL_SECONDS) for fo_id, lines in drafts]
+        )
+        lost_race = _settle(services, summary_id, drafts, results)
+        out.fulfillment_order_ids += [
+            fo_id
+            for (fo_id, _), r in zip(drafts, results, strict=True)
+            if not isinstance(r, InventoryError)
+        ]
+        if not lost_race:
+            break
+    with services.uow() as uow:
+        summary = uow.summary(summary_id)
+        left = _units_left(summary, group_id)
+        if left:
+            out.unfilled[group_id] = left
+        _exceptions_for(uow, summary, group_id, left)
+        uow.commit()
+
+
+Draft = tuple[str, list[ReservationLine]]
+
+
+def _plan(services: Services, summary_id: str, group_id: str) -> list[Draft] | None:
+    """Step 1: the engine's best route, recorded as Draft FOs; None when nothing to do."""
+    with services.uow() as uow:
+        summary = uow.summary(summary_id)
+        group = summary.group(group_id)
+        order = _engine_order(summary, group)
+        if order is None:
+            return None
+        config = services.config()
+        answer = preview(
+            order,
+            network=config.network,
+            rules=_excluding(config.rules.rules, group.excluded_locations),
+            rules_version=config.rules.version,
+            stock=services.inventory,
+            now=services.now(),
+            max_routes=1,
+        )
+        route = answer.routes[0] if answer.routes else None
+        drafts = [] if route is None else _draft_fos(summary, group, route)
+        uow.save_summary(summary)
+        uow.add_routing_attempt(
+            summary.id,
+            group.id,
+            config.rules.version,
+            answer.status,
+            [fo_id for fo_id, _ in drafts],
+            _answer_document(answer),
+        )
+        uow.commit()
+    return drafts or None
+
+
+def _engine_order(summary: OrderSummary, group: DeliveryGroupSummary) -> EngineOrder | None:
+    lines = [
+        OrderLine(id=i.line_id, sku=i.sku, quantity=i.quantity_available_to_fulfill)
+        for i in summary.items_of(group.id)
+        if i.quantity_available_to_fulfill > 0
+    ]
+    if not lines:
+        return None
+    if group.method == "pickup":
+        if group.location_id is None or group.location_id in group.excluded_locations:
+            return None  # a rejected pickup waits for a person (see the reject flow)
+        delivery: Any = PickupDelivery(
+            method="pickup",
+            location_id=group.location_id,
+            delivery_method_id=group.delivery_method_id,
+        )
+    else:
+        if group.lat is None or group.lon is None:
+            return None  # intake raised a process exception for it
+        delivery = ShipDelivery(
+            method="ship",
+            lat=group.lat,
+            lon=group.lon,
+            country=group.country,
+            delivery_method_id=group.delivery_method_id,
+        )
+    return EngineOrder(
+        id=f"{summary.order_number}/{group.id}",
+        channel=summary.channel,
+        lines=tuple(lines),
+        delivery=delivery,
+    )
+
+
+def _excluding(rules: Rules, locations: Sequence[str]) -> Rules:
+    """``rules`` with ``locations`` added to every policy's ``exclude_locations``."""
+    if not locations:
+        return rules
+    policies = tuple(
+        p.model_copy(
+            update={
+                "sources": p.sources.model_copy(
+                    update={
+                        "exclude_locations": tuple(
+                            dict.fromkeys((*p.sources.exclude_locations, *locations))
+                        )
+                    }
+                )
+            }
+        )
+        for p in rules.policies
+    )
+    return rules.model_copy(update={"policies": policies})
+
+
+def _draft_fos(summary: OrderSummary, group: DeliveryGroupSummary, route: RouteOut) -> list[Draft]:
+    drafts = []
+    for planned in route.fulfillment_orders:
+        fo_id = f"FO-{uuid.uuid4().hex[:20]}"
+        lines = [(line["line_id"], line["quantity"]) for line in planned.lines]
+        summary.add_fulfillment_order(
+            fo_id=fo_id,
+            group_id=group.id,
+            location_id=planned.location_id,
+            fulfillment_type=planned.fulfillment_type,
+            lines=lines,
+            reservation_id=fo_id,
+        )
+        reserve = [
+            ReservationLine(planned.location_id, line["sku"], line["quantity"])
+            for line in planned.lines
+        ]
+        drafts.append((fo_id, reserve))
+    return drafts
+
+
+def _settle(
+    services: Services,
+    summary_id: str,
+    drafts: list[Draft],
+    results: Sequence[Reservation | InventoryError],
+) -> bool:
+    """Step 3: activate what was reserved, cancel what was refused. True: a reservation lost
+    a race for stock (plan again)."""
+    lost = False
+    with services.uow() as uow:
+        summary = uow.summary(summary_id)
+        for (fo_id, _), result in zip(drafts, results, strict=True):
+            if summary.fulfillment_order(fo_id).status != "Draft":
+                continue  # reconciliation got there first
+            if isinstance(result, InventoryError):
+                lost = lost or isinstance(result, InsufficientStock)
+                summary.release_open(fo_id, "Canceled", f"reservation refused: {result}"[:255])
+            else:
+                summary.set_status(fo_id, "Allocated")
+        uow.save_summary(summary)
+        uow.commit()
+    return lost
+
+
+def _units_left(summary: OrderSummary, group_id: str) -> int:
+    return sum(i.quantity_available_to_fulfill for i in summary.items_of(group_id))
+
+
+def _exceptions_for(uow: OrderUnitOfWork, summary: OrderSummary, group_id: str, left: int) -> None:
+    """One active routing exception per group while units are left; resolved once none are."""
+    open_ones = [
+        pe
+        for pe in uow.exceptions(summary_id=summary.id, category="routing")
+        if pe.active and pe.attached_kind == "delivery_group" and pe.attached_id == group_id
+    ]
+    if left and not open_ones:
+        uow.add_exception(
+            new_exception(
+                id=f"PE-{uuid.uuid4().hex[:20]}",
+                order_summary_id=summary.id,
+                category="routing",
+                message=f"delivery group {group_id}: {left} unit(s) could not be routed",
+                description="no eligible location holds usable stock for these units; "
+                "route again once stock arrives (POST /v1/order-summaries/{id}/route)",
+                attached=("delivery_group", group_id),
+                now=uow.now,
+            )
+        )
+    if not left:
+        for pe in open_ones:
+            pe.move_to("resolved", uow.now, note="routed by a later attempt")
+            uow.save_exception(pe)
+
+
+def _answer_document(answer: PreviewAnswer) -> dict[str, Any]:
+    return answer.model_dump(mode="json")

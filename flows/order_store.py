@@ -1,0 +1,587 @@
+"""The unit of work of the order life, and its repositories (SQLAlchemy Core on SQLite or
+PostgreSQL).
+
+One :class:`OrderUnitOfWork` is one database transaction: a use case loads what it changes,
+changes it in the domain, saves, and commits; leaving the block without ``commit()`` rolls
+everything back, so a failing step leaves nothing half-written. Writers of one summary are
+serialised: PostgreSQL locks the summary row (``FOR UPDATE``) when it is loaded for change;
+SQLite takes the database write lock when the transaction starts (``BEGIN IMMEDIATE``: no
+lock upgrade, so no deadlock between two writers). ``version`` is checked on save as well.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, select, update
+
+from flows.errors import FlowError
+from flows.order_rows import (
+    exception_from_row,
+    exception_values,
+    fo_from_rows,
+    group_from_row,
+    invoice_from_row,
+    invoice_values,
+    item_from_row,
+    payment_from_row,
+)
+from flows.order_schema import (
+    delivery_group_summaries,
+    fulfillment_order_history,
+    fulfillment_order_lines,
+    fulfillment_orders,
+    invoices,
+    order_item_summaries,
+    order_summaries,
+    orders,
+    process_exceptions,
+    routing_attempts,
+)
+from summary.exceptions import ACTIVE_STATUSES, ProcessException
+from summary.fulfillment import FulfillmentOrder
+from summary.invoice import Invoice
+from summary.summary import OrderSummary
+
+_ITEM_QUANTITIES = (
+    "quantity_canceled",
+    "quantity_allocated",
+    "quantity_fulfilled",
+    "quantity_return_initiated",
+    "quantity_returned",
+    "quantity_reshipped",
+)
+
+
+class NotFound(FlowError, LookupError):
+    """No record of that kind with that id (HTTP 404)."""
+
+    def __init__(self, what: str, key: str) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"no {what} {key!r}")
+
+
+class ConcurrentUpdate(FlowError):
+    """Another writer changed the summary since it was loaded; the use case retries."""
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; everything stored here was UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class OrderUnitOfWork:
+    def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._now = now
+        self._conn: Connection | None = None
+        self._loaded: dict[str, dict[str, tuple[str, tuple[tuple[int, int], ...]]]] = {}
+        self._committed = False
+
+    def __enter__(self) -> OrderUnitOfWork:
+        self._conn = self._engine.connect()
+        self._conn.begin()
+        if self._engine.dialect.name == "sqlite":
+            self._conn.exec_driver_sql("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        conn = self.conn
+        try:
+            if not self._committed:
+                conn.rollback()
+        finally:
+            conn.close()
+            self._conn = None
+
+    @property
+    def conn(self) -> Connection:
+        if self._conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._conn
+
+    @property
+    def now(self) -> datetime:
+        return self._now()
+
+    def commit(self) -> None:
+        self.conn.commit()
+        self._committed = True
+
+    # -- orders -----------------------------------------------------------------------------
+
+    def add_order(
+        self,
+        order_number: str,
+        summary_id: str,
+        fingerprint: str,
+        body: str,
+        source: str,
+        external_id: str | None,
+    ) -> None:
+        self.conn.execute(
+            insert(orders).values(
+                order_number=order_number,
+                summary_id=summary_id,
+                fingerprint=fingerprint,
+                body=body,
+                source=source,
+                external_id=external_id,
+                received_at=self.now,
+            )
+        )
+
+    def order_row(self, order_number: str) -> Row[Any] | None:
+        query = select(orders).where(orders.c.order_number == order_number)
+        return self.conn.execute(query).one_or_none()
+
+    def summary_id_of(self, key: str) -> str:
+        """The summary id for a summary id, an order number or a source's external id."""
+        if key.startswith("OS-"):
+            found = self.conn.execute(
+                select(order_summaries.c.id).where(order_summaries.c.id == key)
+            ).scalar_one_or_none()
+            if found is not None:
+                return str(found)
+        query = select(orders.c.summary_id).where(orders.c.order_number == key)
+        found = self.conn.execute(query).scalar_one_or_none()
+        if found is None:
+            query = select(orders.c.summary_id).where(orders.c.external_id == key).limit(1)
+            found = self.conn.execute(query).scalar_one_or_none()
+        if found is None:
+            raise NotFound("order summary", key)
+        return str(found)
+
+    # -- summaries --------------------------------------------------------------------------
+
+    def add_summary(self, summary: OrderSummary) -> None:
+        payment = summary.payment
+        self.conn.execute(
+            insert(order_summaries).values(
+                id=summary.id,
+                order_number=summary.order_number,
+                lifecycle=summary.lifecycle,
+                currency=summary.currency,
+                channel=summary.channel,
+                source=summary.source,
+                external_id=summary.external_id,
+                placed_at=summary.placed_at,
+                created_at=self.now,
+                version=summary.version,
+                authorization_id=payment and payment.authorization_id,
+                gateway=payment and payment.gateway,
+                authorized=payment.authorized if payment else 0,
+                captured=payment.captured if payment else 0,
+                refunded=payment.refunded if payment else 0,
+                authorization_expires_at=payment and payment.expires_at,
+            )
+        )
+        self.conn.execute(
+            insert(order_item_summaries),
+            [
+                {"summary_id": summary.id, "position": n, **_item_values(item)}
+                for n, item in enumerate(summary.items)
+            ],
+        )
+        self.conn.execute(
+            insert(delivery_group_summaries),
+            [
+                {
+                    "summary_id": summary.id,
+                    "group_id": g.id,
+                    "position": n,
+                    "method": g.method,
+                    "location_id": g.location_id,
+                    "delivery_method_id": g.delivery_method_id,
+                    "lat": g.lat,
+                    "lon": g.lon,
+                    "country": g.country,
+                    "postal_code": g.postal_code,
+                    "charge": g.charge,
+                    "charge_tax": g.charge_tax,
+                    "charge_invoiced": g.charge_invoiced,
+                    "excluded_locations": json.dumps(g.excluded_locations),
+                }
+                for n, g in enumerate(summary.groups)
+            ],
+        )
+        self._loaded[summary.id] = {}
+        self._save_fulfillment_orders(summary)
+
+    def summary(self, key: str, *, lock: bool = True) -> OrderSummary:
+        """Load a summary by id or order number; ``lock``: for change (serialises writers)."""
+        summary_id = self.summary_id_of(key)
+        query = select(order_summaries).where(order_summaries.c.id == summary_id)
+        if lock and self._engine.dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("order summary", key)
+        items = self.conn.execute(
+            select(order_item_summaries)
+            .where(order_item_summaries.c.summary_id == summary_id)
+            .order_by(order_item_summaries.c.position)
+        ).all()
+        groups = self.conn.execute(
+            select(delivery_group_summaries)
+            .where(delivery_group_summaries.c.summary_id == summary_id)
+            .order_by(delivery_group_summaries.c.position)
+        ).all()
+        summary = OrderSummary(
+            id=row.id,
+            order_number=row.order_number,
+            lifecycle=row.lifecycle,
+            currency=row.currency,
+            channel=row.channel,
+            placed_at=as_utc(row.placed_at),
+            items=[item_from_row(r) for r in items],
+            groups=[group_from_row(r) for r in groups],
+            payment=payment_from_row(row),
+            source=row.source,
+            external_id=row.external_id,
+            fulfillment_orders=list(self._fulfillment_orders(summary_id)),
+            version=row.version,
+        )
+        self._loaded[summary.id] = {fo.id: _fo_state(fo) for fo in summary.fulfillment_orders}
+        return summary
+
+    def _fulfillment_orders(self, summary_id: str) -> Iterator[FulfillmentOrder]:
+        fos = self.conn.execute(
+            select(fulfillment_orders)
+            .where(fulfillment_orders.c.summary_id == summary_id)
+            .order_by(fulfillment_orders.c.position)
+        ).all()
+        if not fos:
+            return
+        ids = [fo.id for fo in fos]
+        lines = self.conn.execute(
+            select(fulfillment_order_lines)
+            .where(fulfillment_order_lines.c.fulfillment_order_id.in_(ids))
+            .order_by(fulfillment_order_lines.c.position)
+        ).all()
+        billed = self.conn.execute(
+            select(invoices.c.id, invoices.c.fulfillment_order_id)
+            .where(invoices.c.summary_id == summary_id)
+            .order_by(invoices.c.created_at, invoices.c.id)
+        ).all()
+        for fo in fos:
+            yield fo_from_rows(
+                fo,
+                [r for r in lines if r.fulfillment_order_id == fo.id],
+                [r.id for r in billed if r.fulfillment_order_id == fo.id],
+            )
+
+    def save_summary(self, summary: OrderSummary) -> None:
+        """Write what changed; raise :class:`ConcurrentUpdate` if another writer saved first."""
+        payment = summary.payment
+        result = self.conn.execute(
+            update(order_summaries)
+            .where(
+                and_(
+                    order_summaries.c.id == summary.id, order_summaries.c.version == summary.version
+                )
+            )
+            .values(
+                version=summary.version + 1,
+                captured=payment.captured if payment else 0,
+                refunded=payment.refunded if payment else 0,
+            )
+        )
+        if result.rowcount != 1:
+            raise ConcurrentUpdate(f"order summary {summary.id} changed meanwhile")
+        summary.version += 1
+        table = order_item_summaries
+        self.conn.execute(
+            update(table)
+            .where(and_(table.c.summary_id == summary.id, table.c.line_id == _bind("b_line")))
+            .values({name: _bind(f"b_{name}") for name in _ITEM_QUANTITIES}),
+            [
+                {"b_line": i.line_id, **{f"b_{n}": getattr(i, n) for n in _ITEM_QUANTITIES}}
+                for i in summary.items
+            ],
+        )
+        groups = delivery_group_summaries
+        self.conn.execute(
+            update(groups)
+            .where(and_(groups.c.summary_id == summary.id, groups.c.group_id == _bind("b_group")))
+            .values(charge_invoiced=_bind("b_invoiced"), excluded_locations=_bind("b_excluded")),
+            [
+                {
+                    "b_group": g.id,
+                    "b_invoiced": g.charge_invoiced,
+                    "b_excluded": json.dumps(g.excluded_locations),
+                }
+                for g in summary.groups
+            ],
+        )
+        self._save_fulfillment_orders(summary)
+
+    def _save_fulfillment_orders(self, summary: OrderSummary) -> None:
+        loaded = self._loaded.setdefault(summary.id, {})
+        now = self.now
+        for position, fo in enumerate(summary.fulfillment_orders):
+            state = _fo_state(fo)
+            before = loaded.get(fo.id)
+            if before == state:
+                continue
+            if before is None:
+                self._insert_fo(fo, position, now)
+            else:
+                self._update_fo(fo, before[0], now)
+            loaded[fo.id] = state
+
+    def _insert_fo(self, fo: FulfillmentOrder, position: int, now: datetime) -> None:
+        self.conn.execute(
+            insert(fulfillment_orders).values(
+                id=fo.id,
+                summary_id=fo.order_summary_id,
+                position=position,
+                delivery_group=fo.delivery_group,
+                location_id=fo.location_id,
+                fulfillment_type=fo.fulfillment_type,
+                status=fo.status,
+                reservation_id=fo.reservation_id,
+                reason=fo.reason,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+        self.conn.execute(
+            insert(fulfillment_order_lines),
+            [
+                {
+                    "fulfillment_order_id": fo.id,
+                    "line_id": line.line_id,
+                    "position": n,
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "quantity_fulfilled": line.quantity_fulfilled,
+                    "quantity_canceled": line.quantity_canceled,
+                }
+                for n, line in enumerate(fo.lines)
+            ],
+        )
+        self._history(fo, now)
+
+    def _update_fo(self, fo: FulfillmentOrder, old_status: str, now: datetime) -> None:
+        self.conn.execute(
+            update(fulfillment_orders)
+            .where(fulfillment_orders.c.id == fo.id)
+            .values(status=fo.status, reason=fo.reason, updated_at=now)
+        )
+        lines = fulfillment_order_lines
+        self.conn.execute(
+            update(lines)
+            .where(and_(lines.c.fulfillment_order_id == fo.id, lines.c.line_id == _bind("b_line")))
+            .values(quantity_fulfilled=_bind("b_done"), quantity_canceled=_bind("b_canceled")),
+            [
+                {
+                    "b_line": line.line_id,
+                    "b_done": line.quantity_fulfilled,
+                    "b_canceled": line.quantity_canceled,
+                }
+                for line in fo.lines
+            ],
+        )
+        if fo.status != old_status:
+            self._history(fo, now)
+
+    def _history(self, fo: FulfillmentOrder, now: datetime) -> None:
+        self.conn.execute(
+            insert(fulfillment_order_history).values(
+                fulfillment_order_id=fo.id, status=fo.status, at=now
+            )
+        )
+
+    def fulfillment_order_summary_id(self, fo_id: str) -> str:
+        query = select(fulfillment_orders.c.summary_id).where(fulfillment_orders.c.id == fo_id)
+        found = self.conn.execute(query).scalar_one_or_none()
+        if found is None:
+            raise NotFound("fulfillment order", fo_id)
+        return str(found)
+
+    def fulfillment_order_history(self, fo_id: str) -> list[tuple[str, datetime]]:
+        table = fulfillment_order_history
+        query = (
+            select(table.c.status, table.c.at)
+            .where(table.c.fulfillment_order_id == fo_id)
+            .order_by(table.c.id)
+        )
+        return [(r.status, as_utc(r.at)) for r in self.conn.execute(query)]
+
+    def fulfillment_order_page(
+        self, *, location_id: str | None, status: str | None, after: str | None, limit: int
+    ) -> list[FulfillmentOrder]:
+        """A page of FOs ordered by id (a store's work queue); ``after``: the cursor."""
+        table = fulfillment_orders
+        query = select(table.c.id, table.c.summary_id).order_by(table.c.id).limit(limit)
+        if location_id is not None:
+            query = query.where(table.c.location_id == location_id)
+        if status is not None:
+            query = query.where(table.c.status == status)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        rows = self.conn.execute(query).all()
+        found: dict[str, FulfillmentOrder] = {}
+        for summary_id in dict.fromkeys(r.summary_id for r in rows):
+            for fo in self._fulfillment_orders(summary_id):
+                found[fo.id] = fo
+        return [found[r.id] for r in rows]
+
+    def stale_drafts(self, older_than: datetime) -> list[tuple[str, str]]:
+        """``(fo id, summary id)`` of Draft FOs not touched since ``older_than``."""
+        table = fulfillment_orders
+        query = select(table.c.id, table.c.summary_id).where(
+            and_(table.c.status == "Draft", table.c.updated_at < older_than)
+        )
+        return [(r.id, r.summary_id) for r in self.conn.execute(query)]
+
+    def fulfillment_order_states(self, fo_ids: Sequence[str]) -> dict[str, str]:
+        table = fulfillment_orders
+        query = select(table.c.id, table.c.status).where(table.c.id.in_(list(fo_ids)))
+        return {r.id: r.status for r in self.conn.execute(query)}
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self.conn.execute(insert(invoices).values(**invoice_values(invoice), created_at=self.now))
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        row = self.conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one_or_none()
+        if row is None:
+            raise NotFound("invoice", invoice_id)
+        return invoice_from_row(row)
+
+    def invoices_of(self, summary_id: str) -> list[Invoice]:
+        query = (
+            select(invoices)
+            .where(invoices.c.summary_id == summary_id)
+            .order_by(invoices.c.created_at, invoices.c.id)
+        )
+        return [invoice_from_row(r) for r in self.conn.execute(query)]
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        self.conn.execute(
+            update(invoices)
+            .where(invoices.c.id == invoice.id)
+            .values(status=invoice.status, captured=invoice.captured)
+        )
+
+    # -- process exceptions -----------------------------------------------------------------
+
+    def add_exception(self, exception: ProcessException) -> None:
+        self.conn.execute(insert(process_exceptions).values(**exception_values(exception)))
+
+    def exception(self, exception_id: str) -> ProcessException:
+        query = select(process_exceptions).where(process_exceptions.c.id == exception_id)
+        row = self.conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("process exception", exception_id)
+        return exception_from_row(row)
+
+    def save_exception(self, exception: ProcessException) -> None:
+        values = exception_values(exception)
+        self.conn.execute(
+            update(process_exceptions)
+            .where(process_exceptions.c.id == exception.id)
+            .values(status=values["status"], note=values["note"], updated_at=values["updated_at"])
+        )
+
+    def exceptions(
+        self,
+        *,
+        status: str | None = None,
+        category: str | None = None,
+        summary_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[ProcessException]:
+        table = process_exceptions
+        query = select(table).order_by(table.c.id).limit(limit)
+        for column, value in (
+            (table.c.status, status),
+            (table.c.category, category),
+            (table.c.summary_id, summary_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        return [exception_from_row(r) for r in self.conn.execute(query)]
+
+    def active_exception_count(self, summary_id: str) -> int:
+        table = process_exceptions
+        query = select(func.count()).where(
+            and_(table.c.summary_id == summary_id, table.c.status.in_(sorted(ACTIVE_STATUSES)))
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    # -- routing attempts -------------------------------------------------------------------
+
+    def add_routing_attempt(
+        self,
+        summary_id: str,
+        group_id: str,
+        rules_version: str,
+        status: str,
+        fo_ids: Sequence[str],
+        answer: dict[str, Any],
+    ) -> None:
+        self.conn.execute(
+            insert(routing_attempts).values(
+                summary_id=summary_id,
+                delivery_group=group_id,
+                attempted_at=self.now,
+                rules_version=rules_version,
+                status=status,
+                fulfillment_order_ids=json.dumps(list(fo_ids)),
+                answer=json.dumps(answer, separators=(",", ":")),
+            )
+        )
+
+    def routing_attempts(self, summary_id: str) -> list[dict[str, Any]]:
+        table = routing_attempts
+        query = select(table).where(table.c.summary_id == summary_id).order_by(table.c.id)
+        return [
+            {
+                "attempt": n,
+                "delivery_group": r.delivery_group,
+                "attempted_at": as_utc(r.attempted_at),
+                "rules_version": r.rules_version,
+                "status": r.status,
+                "fulfillment_order_ids": json.loads(r.fulfillment_order_ids),
+                "answer": json.loads(r.answer),
+            }
+            for n, r in enumerate(self.conn.execute(query), start=1)
+        ]
+
+
+def _bind(name: str) -> Any:
+    return bindparam(name)
+
+
+def _item_values(item: Any) -> dict[str, Any]:
+    return {
+        "line_id": item.line_id,
+        "sku": item.sku,
+        "delivery_group": item.delivery_group,
+        "unit_price": item.unit_price,
+        "tax": item.tax,
+        "discount": item.discount,
+        "quantity_ordered": item.quantity_ordered,
+        **{name: getattr(item, name) for name in _ITEM_QUANTITIES},
+    }
+
+
+def _fo_state(fo: FulfillmentOrder) -> tuple[str, tuple[tuple[int, int], ...]]:
+    return fo.status, tuple((line.quantity_fulfilled, line.quantity_canceled) for line in fo.lines)
