@@ -83,14 +83,15 @@ def current(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to :func:`head`. Safe when several processes and threads start at once."""
+def upgrade(engine: Engine, *, revision: str = "head") -> None:
+    """Bring the schema to :func:`head` (or to ``revision``, for tests of one revision).
+    Safe when several processes and threads start at once."""
     _check_dialect(engine)
     with _in_process, _connection(engine) as connection:
         _refuse_unknown_revision(connection)
         with _exclusive(connection):
             try:
-                command.upgrade(alembic_config(connection), "head")
+                command.upgrade(alembic_config(connection), revision)
             except CommandError as error:
                 raise StorageError(f"cannot upgrade the database schema: {error}") from error
 

@@ -110,6 +110,7 @@ def _plan(services: Services, summary_id: str, group_id: str) -> list[Draft] | N
             stock=services.inventory,
             now=services.now(),
             max_routes=1,
+            explain="full",  # the record says, per excluded location, which fence excluded it
         )
         route = answer.routes[0] if answer.routes else None
         drafts = [] if route is None else _draft_fos(summary, group, route)

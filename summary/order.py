@@ -7,7 +7,6 @@ checked by :func:`check_order`, so that every problem is reported with its field
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
@@ -106,9 +105,6 @@ class Order(BaseModel):
     external_id: str | None = None
     source: str = "api"
 
-    def group(self, group_id: str) -> ShipGroup | PickupGroup:
-        return next(g for g in self.delivery_groups if g.id == group_id)
-
 
 def check_order(order: Order) -> Order:
     """Raise :class:`InvalidOrder` listing every cross-field problem; return ``order``."""
@@ -155,8 +151,3 @@ def _check_payment(order: Order, issues: list[tuple[str, str]]) -> None:
         issues.append(
             ("payment.currency", f"{payment.currency} is not the order's currency {order.currency}")
         )
-
-
-def placed_at_text(moment: datetime) -> str:
-    """ISO 8601 in UTC with a ``Z``, as the intake contract writes times."""
-    return moment.isoformat().replace("+00:00", "Z")

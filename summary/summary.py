@@ -16,6 +16,7 @@ from typing import Literal
 from summary.errors import IllegalTransition, InvalidRequest
 from summary.fulfillment import (
     ACTIVE,
+    TERMINAL,
     FoStatus,
     FulfillmentOrder,
     FulfillmentOrderLine,
@@ -139,6 +140,10 @@ class OrderSummary:
     ) -> FulfillmentOrder:
         """A new FO for ``lines`` of group ``group_id``; their units move to allocated."""
         self.group(group_id)
+        if status in TERMINAL:
+            raise InvalidRequest("status", f"a new fulfillment order cannot start {status}")
+        if any(fo.id == fo_id for fo in self.fulfillment_orders):
+            raise InvalidRequest("fulfillment_order_id", f"{fo_id} exists already")
         asked: dict[str, int] = {}
         for i, (line_id, quantity) in enumerate(lines):
             item = self.item(line_id, f"lines[{i}].line_id")
@@ -160,12 +165,13 @@ class OrderSummary:
             location_id=location_id,
             fulfillment_type=fulfillment_type,
             lines=[
-                FulfillmentOrderLine(line_id, self.item(line_id).sku, q) for line_id, q in lines
+                FulfillmentOrderLine(line_id, self.item(line_id).sku, q)
+                for line_id, q in asked.items()
             ],
             reservation_id=reservation_id,
             status=status,
         )
-        for line_id, quantity in lines:
+        for line_id, quantity in asked.items():
             self.item(line_id).quantity_allocated += quantity
         self.fulfillment_orders.append(fo)
         return fo

@@ -29,7 +29,7 @@ def test_the_design_example_order_validates_and_is_returned_as_is() -> None:
     assert check_order(order) is order
     assert order.order_number == "W-1001"
     assert [line.id for line in order.lines] == ["1", "2"]
-    assert order.group("DG2").method == "pickup"
+    assert order.delivery_groups[1].method == "pickup"
 
 
 def test_a_line_naming_a_missing_delivery_group_is_reported_at_its_path() -> None:

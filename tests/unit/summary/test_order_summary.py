@@ -135,11 +135,6 @@ def test_a_fulfillment_order_for_an_unknown_group_is_refused() -> None:
     assert error.field == "delivery_group"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: add_fulfillment_order keeps one FO line per mention of a line id, so the FO "
-    "has two lines '1' and ship() can neither name both units nor track them per line",
-)
 def test_naming_a_line_twice_gives_one_fulfillment_order_line_of_the_summed_quantity() -> None:
     summary = w1001_summary()
     fo = allocate(summary, "FO-1", "DG1", [("1", 1), ("1", 1)])

@@ -1,0 +1,290 @@
+"""The order life over HTTP, on the embedded default and on PostgreSQL + Redis: intake,
+routing into Fulfillment Orders, a rejection re-routed, shipments, invoices, capture."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from flows.bootstrap import Services, bootstrap
+from flows.settings import Settings
+from flows.shopify import webhook_signature
+from tests.conftest import delete_redis_prefix
+from tests.e2e.conftest import small_env
+
+SECRET = "shh-test-secret"
+SHOPIFY = Path(__file__).parents[1] / "data" / "shopify"
+
+# Newark, NJ: DC01 (PA) and ST02 (NYC) are near; DC02 is in Los Angeles.
+STOCK = [
+    {"location_id": "DC01", "sku": "SKU-A", "on_hand": 5},
+    {"location_id": "ST02", "sku": "SKU-B", "on_hand": 5},
+    {"location_id": "DC02", "sku": "SKU-B", "on_hand": 5},
+    {"location_id": "ST03", "sku": "SKU-C", "on_hand": 5},
+    # the Shopify fixture's SKUs
+    {"location_id": "DC01", "sku": "TEE-BLK-M", "on_hand": 10},
+    {"location_id": "DC01", "sku": "MUG-CER-12", "on_hand": 10},
+    {"location_id": "DC01", "sku": "SOCK-3PK-GRY", "on_hand": 10},
+]
+
+
+def order(number: str = "W-1001", **changes: Any) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "order_number": number,
+        "channel": "web",
+        "currency": "USD",
+        "lifecycle": "managed",
+        "placed_at": "2026-11-30T10:00:00Z",
+        "customer": {"id": "C-17", "email": "ana@example.com"},
+        "delivery_groups": [
+            {
+                "id": "DG1",
+                "method": "ship",
+                "delivery_method_id": "STANDARD",
+                "address": {
+                    "name": "Ana Ruiz",
+                    "line1": "1 Main St",
+                    "city": "Newark",
+                    "region": "NJ",
+                    "postal_code": "07102",
+                    "country": "US",
+                    "lat": 40.73,
+                    "lon": -74.17,
+                },
+                "charge": 599,
+                "charge_tax": 48,
+            },
+            {"id": "DG2", "method": "pickup", "location_id": "ST03", "charge": 0, "charge_tax": 0},
+        ],
+        "lines": [
+            {
+                "id": "1",
+                "sku": "SKU-A",
+                "quantity": 2,
+                "unit_price": 1999,
+                "tax": 320,
+                "discount": 200,
+                "delivery_group": "DG1",
+            },
+            {
+                "id": "2",
+                "sku": "SKU-B",
+                "quantity": 1,
+                "unit_price": 4500,
+                "tax": 360,
+                "discount": 0,
+                "delivery_group": "DG1",
+            },
+            {
+                "id": "3",
+                "sku": "SKU-C",
+                "quantity": 1,
+                "unit_price": 1000,
+                "tax": 80,
+                "discount": 0,
+                "delivery_group": "DG2",
+            },
+        ],
+        "discounts": [{"code": "WELCOME5", "amount": 500}],
+        "payment": {
+            "authorization_id": "AUTH-88",
+            "gateway": "test",
+            "amount": 10205,
+            "expires_at": "2026-12-07T10:00:00Z",
+        },
+    }
+    document.update(changes)
+    return document
+
+
+def _services(database_url: str, redis_url: str | None) -> Services:
+    env = small_env(database_url, redis_url)
+    env["OMNIROUTE_SHOPIFY_WEBHOOK_SECRET"] = SECRET
+    return bootstrap(Settings.from_env(env))
+
+
+@pytest.fixture(params=["embedded", "production"])
+def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
+    if request.param == "embedded":
+        services = _services(f"sqlite:///{tmp_path / 'omniroute.db'}", None)
+    else:
+        redis_url = request.getfixturevalue("redis_url")
+        services = _services(request.getfixturevalue("postgres_schema_url"), redis_url)
+    try:
+        with TestClient(create_app(services)) as test_client:
+            assert test_client.patch("/v1/inventory", json=STOCK).status_code == 200
+            yield test_client
+    finally:
+        services.close()
+        if request.param == "production":
+            delete_redis_prefix(redis_url, services.settings.redis_prefix)
+
+
+def fos_of(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {fo["location_id"]: fo for fo in summary["fulfillment_orders"]}
+
+
+def availability(client: TestClient, location: str, sku: str) -> dict[str, Any]:
+    answer = client.get("/v1/availability", params={"location_id": location, "sku": sku})
+    assert answer.status_code == 200, answer.text
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def test_an_order_is_routed_rejected_rerouted_shipped_invoiced_and_captured(
+    client: TestClient,
+) -> None:
+    body = json.dumps(order(), indent=2).encode()
+    placed = client.post("/v1/orders", content=body, headers={"content-type": "application/json"})
+    assert placed.status_code == 201, placed.text
+    summary = placed.json()
+    assert summary["totals"] == {
+        "product": 9498,
+        "discount": 700,
+        "delivery": 599,
+        "tax": 808,
+        "grand_total": 10205,
+    }
+    fos = fos_of(summary)
+    assert set(fos) == {"DC01", "ST02", "ST03"}
+    assert {fo["status"] for fo in fos.values()} == {"Allocated"}
+    assert [i["status"] for i in summary["items"]] == ["allocated"] * 3
+
+    rejected = client.post(
+        f"/v1/fulfillment-orders/{fos['ST02']['id']}/status",
+        json={"status": "Rejected", "reason": "not_in_stock"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "Rejected"
+    assert availability(client, "ST02", "SKU-B")["on_hand"] == 0
+    summary = client.get("/v1/order-summaries/W-1001").json()
+    rerouted = [fo for fo in summary["fulfillment_orders"] if fo["status"] == "Allocated"]
+    assert {fo["location_id"] for fo in rerouted} == {"DC01", "DC02", "ST03"}
+    assert summary["delivery_groups"][0]["excluded_locations"] == ["ST02"]
+
+    dc01 = fos["DC01"]["id"]
+    partial = client.post(
+        f"/v1/fulfillment-orders/{dc01}/status",
+        json={"status": "Fulfilled", "lines": [{"line_id": "1", "quantity": 1}]},
+    )
+    assert partial.status_code == 200, partial.text
+    assert partial.json()["status"] == "Allocated"
+    for fo in rerouted:
+        shipped = client.post(
+            f"/v1/fulfillment-orders/{fo['id']}/status", json={"status": "Fulfilled"}
+        )
+        assert shipped.status_code == 200, shipped.text
+        assert shipped.json()["status"] == "Fulfilled"
+
+    summary = client.get("/v1/order-summaries/W-1001").json()
+    assert summary["status"] == "fulfilled"
+    for item in summary["items"]:
+        assert item["status"] == "fulfilled"
+        assert item["quantity_fulfilled"] == item["quantity_ordered"]
+        assert item["quantity_available_to_return"] == item["quantity_ordered"]
+    invoice_ids = [
+        i
+        for fo in summary["fulfillment_orders"]
+        for i in client.get(f"/v1/fulfillment-orders/{fo['id']}").json()["invoice_ids"]
+    ]
+    invoices = [client.get(f"/v1/invoices/{i}").json() for i in invoice_ids]
+    assert len(invoices) == 4  # DC01 twice (a partial shipment), DC02, ST03
+    assert all(inv["status"] == "paid" for inv in invoices)
+    assert sum(inv["total"] for inv in invoices) == summary["totals"]["grand_total"]
+    assert sum(inv["delivery"] for inv in invoices) == 599  # once per group
+    payment = summary["payment"]
+    assert payment["captured"] == sum(inv["captured"] for inv in invoices) == 10205
+    assert payment["captured"] <= payment["authorized"]
+    assert payment["balance_due"] == 0
+    original = client.get("/v1/orders/W-1001")
+    assert original.content == body
+    a = availability(client, "DC01", "SKU-A")
+    assert (a["on_hand"], a["reserved"]) == (3, 0)
+    b = availability(client, "DC02", "SKU-B")
+    assert (b["on_hand"], b["reserved"]) == (4, 0)
+    attempts = client.get("/v1/order-summaries/W-1001/routing").json()["attempts"]
+    assert {"location_id": "ST02", "excluded_by": "exclude_locations"} in attempts[-1]["answer"][
+        "explanation"
+    ]["candidates"]
+    assert all(len(a["rules_version"]) > 8 for a in attempts)
+
+
+def test_the_same_order_again_answers_the_same_summary_and_another_body_is_a_conflict(
+    client: TestClient,
+) -> None:
+    first = client.post("/v1/orders", json=order())
+    again = client.post("/v1/orders", json=order())
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json()["id"] == first.json()["id"]
+    assert len(again.json()["fulfillment_orders"]) == 3  # routed once, not twice
+    other = order(channel="store")
+    conflict = client.post("/v1/orders", json=other)
+    assert conflict.status_code == 409
+    assert "W-1001" in conflict.json()["message"]
+
+
+def test_a_signed_shopify_webhook_becomes_a_routed_summary(client: TestClient) -> None:
+    raw = (SHOPIFY / "orders_create_geocoded.json").read_bytes()
+    headers = {
+        "X-Shopify-Hmac-Sha256": webhook_signature(raw, SECRET),
+        "content-type": "application/json",
+    }
+    answer = client.post("/v1/order-sources/shopify/orders", content=raw, headers=headers)
+    assert answer.status_code == 201, answer.text
+    summary = answer.json()
+    assert summary["order_number"] == "#1071"
+    assert summary["totals"]["grand_total"] == 8408
+    assert [fo["location_id"] for fo in summary["fulfillment_orders"]] == ["DC01"]
+    for fo in summary["fulfillment_orders"]:
+        shipped = client.post(
+            f"/v1/fulfillment-orders/{fo['id']}/status", json={"status": "Fulfilled"}
+        )
+        assert shipped.status_code == 200, shipped.text
+    by_id = client.get(f"/v1/order-summaries/{summary['external_id']}").json()
+    assert by_id["id"] == summary["id"]
+    assert by_id["payment"]["captured"] == 8408
+    replay = client.post("/v1/order-sources/shopify/orders", content=raw, headers=headers)
+    assert replay.status_code == 200
+    assert replay.json()["id"] == summary["id"]
+
+
+@pytest.mark.parametrize("signature", [None, "bm90IHRoZSByaWdodCBvbmU=", "garbage!"])
+def test_a_shopify_webhook_with_a_bad_signature_is_refused_and_stores_nothing(
+    client: TestClient, signature: str | None
+) -> None:
+    raw = (SHOPIFY / "orders_create_geocoded.json").read_bytes()
+    headers = {"content-type": "application/json"}
+    if signature is not None:
+        headers["X-Shopify-Hmac-Sha256"] = signature
+    answer = client.post("/v1/order-sources/shopify/orders", content=raw, headers=headers)
+    assert answer.status_code == 401
+    assert client.get("/v1/order-summaries/%231071").status_code == 404
+
+
+def test_units_no_location_can_fill_raise_a_routing_exception_and_a_later_route_takes_them(
+    client: TestClient,
+) -> None:
+    big = order(
+        lines=[
+            {"id": "1", "sku": "SKU-A", "quantity": 7, "unit_price": 100, "delivery_group": "DG1"}
+        ],
+        delivery_groups=order()["delivery_groups"][:1],
+        discounts=[],
+        payment={"authorization_id": "A", "amount": 1347},
+    )
+    summary = client.post("/v1/orders", json=big).json()
+    assert summary["items"][0]["quantity_allocated"] == 5
+    assert summary["items"][0]["status"] == "partially allocated"
+    assert summary["active_process_exception_count"] == 1
+    found = client.get("/v1/process-exceptions", params={"order_summary_id": "W-1001"}).json()
+    assert [pe["category"] for pe in found["items"]] == ["routing"]
+    client.patch("/v1/inventory", json=[{"location_id": "DC02", "sku": "SKU-A", "on_hand": 2}])
+    routed = client.post("/v1/order-summaries/W-1001/route").json()
+    assert routed["summary"]["items"][0]["status"] == "allocated"
+    assert routed["summary"]["active_process_exception_count"] == 0
