@@ -32,6 +32,8 @@ from engine.answer import PreviewAnswer
 from engine.order import Order
 from flows import routing
 from flows.bootstrap import Services, bootstrap
+from flows.order_reconcile import reconcile
+from flows.order_upkeep import OrderUpkeep
 from flows.settings import Settings
 from rules.loader import LoadedRules
 
@@ -51,7 +53,13 @@ def create_app(services: Services | None = None) -> FastAPI:
         owned = services is None
         app.state.services = services or bootstrap(Settings.from_env())
         app.state.services.upkeep.start()  # keeps this worker's inventory cache built
+        orders = OrderUpkeep(
+            lambda: reconcile(app.state.services),
+            every_seconds=app.state.services.settings.reconcile_seconds,
+        )
+        orders.start()
         yield
+        orders.stop()
         app.state.services.upkeep.stop()
         if owned:
             app.state.services.close()

@@ -34,7 +34,7 @@ from rules.schema import Rules
 from summary.exceptions import new_exception
 from summary.summary import DeliveryGroupSummary, OrderSummary
 
-MAX_PLANS = 3  # re-plans of one group after reservations lost a race for stock
+MAX_PLANS = 20  # re-plans of one group: each lost race means another order took the stock
 
 
 class NotManaged(FlowError):

@@ -8,6 +8,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from flows.bootstrap import Services
 from flows.errors import FlowError, InvalidDocument, Issue
 from flows.order_intake import Placed, parse_order, place_order
@@ -46,7 +48,7 @@ def take_order(services: Services, document: Any, body: str) -> Intake:
         try:
             route_summary(services, placed.summary_id, automatic=True)
             routed = True
-        except (InventoryError, FlowError) as error:
+        except (InventoryError, FlowError, SQLAlchemyError) as error:
             log.warning("order %s recorded but not routed yet: %s", order.order_number, error)
     return Intake(placed, routed)
 

@@ -18,6 +18,9 @@
   cache with the record and logs differences (``0``: never).
 - ``OMNIROUTE_SHOPIFY_WEBHOOK_SECRET`` (unset: the Shopify webhook refuses every call): the
   secret Shopify signs its ``orders/create`` webhooks with.
+- ``OMNIROUTE_RECONCILE_SECONDS`` (``60``): how often ``serve`` reconciles the order life
+  with the inventory (abandoned Draft FOs, stray reservations, unconsumed shipments, unpaid
+  invoices, unrouted units; ``0``: never).
 - ``OMNIROUTE_REFRESH_SECONDS`` (``1.0``): how stale a worker's copy of the network and rules
   may get before it asks the database again.
 
@@ -41,6 +44,7 @@ DEFAULT_SAMPLE_SKUS = 2000
 MAX_SAMPLE_SKUS = 1_000_000
 DEFAULT_REFRESH_SECONDS = 1.0
 DEFAULT_CHECK_SECONDS = 300.0
+DEFAULT_RECONCILE_SECONDS = 60.0
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 _DATABASE_SCHEMES = re.compile(r"^(sqlite|postgresql)(\+\w+)?://")
@@ -61,6 +65,7 @@ class Settings:
     sample_data: bool | None = None
     inventory_check_seconds: float = DEFAULT_CHECK_SECONDS
     shopify_webhook_secret: str | None = None
+    reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS
 
     @property
     def uses_sample_network(self) -> bool:
@@ -89,6 +94,12 @@ class Settings:
                 86400.0,
             ),
             shopify_webhook_secret=get("OMNIROUTE_SHOPIFY_WEBHOOK_SECRET"),
+            reconcile_seconds=_seconds(
+                "OMNIROUTE_RECONCILE_SECONDS",
+                get("OMNIROUTE_RECONCILE_SECONDS"),
+                DEFAULT_RECONCILE_SECONDS,
+                86400.0,
+            ),
         )
 
 

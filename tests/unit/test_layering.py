@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ADAPTER_LIBRARIES = {"redis", "sqlalchemy", "fastapi", "starlette", "uvicorn", "httpx", "psycopg2"}
+ADAPTER_LIBRARIES = {
+    "redis",
+    "sqlalchemy",
+    "alembic",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "httpx",
+    "psycopg2",
+}
 REDIS_ADAPTER = {"redis_store.py", "redis_scripts.py", "redis_marker.py", "redis_build.py"}
 PURE_MODULES = sorted(
     [*ROOT.joinpath("engine").rglob("*.py"), *ROOT.joinpath("rules").rglob("*.py")]

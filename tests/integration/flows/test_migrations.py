@@ -377,12 +377,16 @@ def schema_of(engine: Engine) -> dict[str, Any]:
             }
             for name in names
         }
-        functions = conn.execute(
-            sa.text(
-                "SELECT pg_get_functiondef(p.oid) FROM pg_proc p "
-                "WHERE p.pronamespace = CAST(current_schema() AS regnamespace) ORDER BY 1"
+        functions = (
+            conn.execute(
+                sa.text(
+                    "SELECT pg_get_functiondef(p.oid) FROM pg_proc p "
+                    "WHERE p.pronamespace = CAST(current_schema() AS regnamespace) ORDER BY 1"
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
         # The definitions name the schema, which differs between the two databases compared.
         return {
