@@ -203,8 +203,7 @@ def show(
         str, typer.Argument(help="order number, Order Summary id, or the source's id (Shopify)")
     ],
 ) -> None:
-    """Show an Order Summary: items and their quantities, totals, payment, Fulfillment
-    Orders and active process exceptions.
+    """Show an Order Summary: items, quantities, totals, payment, FOs, process exceptions.
 
     Exit status 2 when no order has that number.
     """

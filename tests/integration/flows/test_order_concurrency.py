@@ -23,9 +23,19 @@ ORDERS = 50
 UNITS = 10
 
 
-@pytest.fixture
-def workers(postgres_schema_url: str, redis_url: str) -> Iterator[tuple[Services, Services]]:
-    env = small_env(postgres_schema_url, redis_url)
+@pytest.fixture(params=["embedded", "production"])
+def workers(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Services, Services]]:
+    """Production: two workers sharing PostgreSQL and Redis. Embedded: its one worker (the
+    in-process inventory is per process) serving both sides."""
+    if request.param == "embedded":
+        only = bootstrap(Settings.from_env(small_env(f"sqlite:///{tmp_path / 'o.db'}")))
+        try:
+            yield only, only
+        finally:
+            only.close()
+        return
+    redis_url = request.getfixturevalue("redis_url")
+    env = small_env(request.getfixturevalue("postgres_schema_url"), redis_url)
     first = bootstrap(Settings.from_env(env))
     second = bootstrap(Settings.from_env(env))  # another worker: same database, same Redis
     try:
@@ -48,7 +58,7 @@ def one_unit_order(n: int) -> dict[str, object]:
 
 
 def test_fifty_orders_for_the_last_ten_units_on_two_workers_allocate_exactly_ten(
-    workers: tuple[Services, Services], tmp_path: Path
+    workers: tuple[Services, Services],
 ) -> None:
     first, second = workers
     first.inventory.write_stock(
