@@ -14,7 +14,8 @@ Adding a revision (the convention the tests check):
 - spell the tables out with ``op.create_table`` / ``op.add_column`` etc.; never import
   ``flows.db.metadata`` or other live definitions, which change after the revision is written;
   change the live definitions (``flows.db`` and friends) in the same commit, so that
-  ``tests/integration/flows/test_migrations.py`` finds the migrated schema equal to them;
+  ``tests/integration/flows/test_migrations.py`` finds the migrated schema equal to them (a
+  new ``MetaData`` goes into its ``LIVE_METADATA``);
 - it must run on SQLite and PostgreSQL: on SQLite, alter tables inside
   ``op.batch_alter_table`` (SQLite's ALTER TABLE cannot change columns or constraints), and
   keep PostgreSQL-only objects behind ``op.get_bind().dialect.name == "postgresql"``;
@@ -63,6 +64,8 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     # set_main_option goes through ConfigParser interpolation: a literal % must be doubled.
     config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    # `alembic revision` names the file after the revision id alone (the convention above).
+    config.set_main_option("file_template", "%%(rev)s")
     if connection is not None:
         config.attributes["connection"] = connection
     return config

@@ -106,8 +106,11 @@ class Settings:
 def _database_url(value: str | None) -> str:
     if value is None:
         return DEFAULT_DATABASE_URL
-    if value.startswith("postgres://"):  # the short form Heroku and others hand out
-        value = "postgresql://" + value.removeprefix("postgres://")
+    for short in ("postgres://", "postgresql://"):
+        # The short forms others hand out; SQLAlchemy's default driver for them (psycopg 3)
+        # is not installed, the one omniroute ships with is psycopg2.
+        if value.startswith(short):
+            value = "postgresql+psycopg2://" + value.removeprefix(short)
     if not _DATABASE_SCHEMES.match(value):
         raise ConfigError(
             "OMNIROUTE_DATABASE_URL",

@@ -20,7 +20,11 @@ ADAPTER_LIBRARIES = {
 }
 REDIS_ADAPTER = {"redis_store.py", "redis_scripts.py", "redis_marker.py", "redis_build.py"}
 PURE_MODULES = sorted(
-    [*ROOT.joinpath("engine").rglob("*.py"), *ROOT.joinpath("rules").rglob("*.py")]
+    [
+        *ROOT.joinpath("engine").rglob("*.py"),
+        *ROOT.joinpath("rules").rglob("*.py"),
+        *ROOT.joinpath("summary").rglob("*.py"),
+    ]
     + [p for p in ROOT.joinpath("inventory").glob("*.py") if p.name not in REDIS_ADAPTER]
 )
 
@@ -45,3 +49,11 @@ def test_layering_check_sees_an_adapter_import(tmp_path: Path) -> None:
     module = tmp_path / "impure.py"
     module.write_text("import json\nfrom redis import Redis\n")
     assert "redis" in imported_top_level_names(module)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(ROOT.joinpath("summary").rglob("*.py")), ids=lambda p: p.name
+)
+def test_the_order_domain_imports_no_other_package_of_ours(path: Path) -> None:
+    ours = {"engine", "rules", "inventory", "flows", "api", "service"}
+    assert imported_top_level_names(path).isdisjoint(ours)

@@ -56,9 +56,10 @@ def test_every_variable_is_read(tmp_path: Path) -> None:
     assert not settings.uses_sample_network
 
 
-def test_short_postgres_scheme_is_accepted_as_postgresql() -> None:
-    settings = Settings.from_env({"OMNIROUTE_DATABASE_URL": "postgres://u@db/omni"})
-    assert settings.database_url == "postgresql://u@db/omni"
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql"])
+def test_a_postgresql_url_without_a_driver_gets_the_installed_driver(scheme: str) -> None:
+    settings = Settings.from_env({"OMNIROUTE_DATABASE_URL": f"{scheme}://u@db/omni"})
+    assert settings.database_url == "postgresql+psycopg2://u@db/omni"
 
 
 @pytest.mark.parametrize(
