@@ -17,6 +17,7 @@ from api.cli_db import db_app
 from api.cli_errors import fail, user_errors
 from api.cli_inventory import inventory_app
 from api.cli_orders import orders_app
+from api.cli_reconcile import reconcile_command
 from api.cli_rules import rules_app
 from api.schemas import MAX_ROUTES_LIMIT
 from engine.preview import preview_many
@@ -36,6 +37,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(inventory_app, name="inventory")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
+app.command("reconcile")(reconcile_command)
 
 
 @app.command()

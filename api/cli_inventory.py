@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from api.cli_errors import user_errors
@@ -53,7 +54,7 @@ def _progress() -> Progress:
         MofNCompleteColumn(),
         transient=True,
         disable=not sys.stderr.isatty(),
-        console=None,
+        console=Console(stderr=True),  # stdout carries the JSON answer
     )
 
 

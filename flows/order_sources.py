@@ -33,7 +33,7 @@ class Intake:
 def json_document(raw: bytes, what: str = "order") -> Any:
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # bad UTF-8 or JSON, huge or deep numbers
         raise InvalidDocument(what, [Issue("body", f"not valid JSON: {error}")]) from None
 
 

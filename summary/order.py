@@ -32,7 +32,7 @@ class Address(BaseModel):
     line2: str | None = None
     city: str | None = None
     region: str | None = None
-    postal_code: str | None = None
+    postal_code: str | None = Field(default=None, max_length=16)
     country: str = Field(min_length=2, max_length=3)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
@@ -81,7 +81,7 @@ class OrderDiscount(BaseModel):
 class Payment(BaseModel):
     model_config = _FROZEN
     authorization_id: Id
-    gateway: str = "test"
+    gateway: str = Field(default="test", min_length=1, max_length=32)
     amount: Money
     currency: str | None = None
     expires_at: AwareDatetime | None = None
@@ -93,7 +93,7 @@ class Order(BaseModel):
 
     model_config = _FROZEN
     order_number: Id
-    channel: str = "web"
+    channel: str = Field(default="web", min_length=1, max_length=64)
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     lifecycle: Lifecycle = "managed"
     placed_at: AwareDatetime
@@ -102,8 +102,8 @@ class Order(BaseModel):
     lines: tuple[Line, ...] = Field(min_length=1, max_length=1000)
     discounts: tuple[OrderDiscount, ...] = ()
     payment: Payment | None = None
-    external_id: str | None = None
-    source: str = "api"
+    external_id: str | None = Field(default=None, max_length=64)
+    source: str = Field(default="api", min_length=1, max_length=32)
 
 
 def check_order(order: Order) -> Order:

@@ -54,6 +54,8 @@ def line(**changes: Any) -> dict[str, Any]:
         ),
         ({"currency": "usd"}, "currency"),
         ({"payment": None}, "payment"),
+        ({"channel": "c" * 65}, "channel"),
+        ({"external_id": "e" * 65}, "external_id"),
     ],
 )
 def test_an_invalid_order_is_refused_naming_the_field_and_nothing_is_stored(
@@ -77,10 +79,11 @@ def test_a_pickup_at_an_unknown_store_is_refused_naming_the_group(client: TestCl
     assert fields_of(answer) == ["delivery_groups[1].location_id"]
 
 
-def test_a_body_that_is_not_json_is_refused(client: TestClient) -> None:
-    answer = client.post(
-        "/v1/orders", content=b"{not json", headers={"content-type": "application/json"}
-    )
+@pytest.mark.parametrize(
+    "body", [b"{not json", b"[" * 100_000, b'{"n": ' + b"9" * 5000 + b"}", b"\xff\xfe"]
+)
+def test_a_body_that_is_not_usable_json_is_refused(client: TestClient, body: bytes) -> None:
+    answer = client.post("/v1/orders", content=body, headers={"content-type": "application/json"})
     assert answer.status_code == 422
     assert fields_of(answer) == ["body"]
 
