@@ -202,3 +202,42 @@ def test_a_process_exception_moves_forward_only(client: TestClient) -> None:
     again = client.patch(f"/v1/process-exceptions/{pe['id']}", json={"status": "new"})
     assert again.status_code == 409
     assert client.get("/v1/order-summaries/W-1001").json()["active_process_exception_count"] == 0
+
+
+@pytest.mark.parametrize("mode", ["decline", "fail"])
+def test_a_refused_capture_leaves_the_invoice_unpaid_until_a_retry_succeeds(
+    client: TestClient, mode: str
+) -> None:
+    gateway = client.app.state.services.gateway
+    summary = client.post("/v1/orders", json=order()).json()
+    gateway.mode = mode
+    fo_id = summary["fulfillment_orders"][0]["id"]
+    invoice_id = client.post(
+        f"/v1/fulfillment-orders/{fo_id}/status", json={"status": "Fulfilled"}
+    ).json()["invoice_id"]
+    assert client.get(f"/v1/invoices/{invoice_id}").json()["status"] == "unpaid"
+    assert client.get("/v1/order-summaries/W-1001").json()["active_process_exception_count"] == 1
+    assert client.post(f"/v1/invoices/{invoice_id}/capture").status_code == 409
+    gateway.mode = "approve"
+    paid = client.post(f"/v1/invoices/{invoice_id}/capture")
+    assert paid.status_code == 200
+    assert paid.json()["status"] == "paid"
+    assert paid.json()["captured"] == paid.json()["total"]
+    again = client.post(f"/v1/invoices/{invoice_id}/capture")
+    assert again.json()["captured"] == paid.json()["captured"]  # captured once
+    after = client.get("/v1/order-summaries/W-1001").json()
+    assert after["payment"]["captured"] == paid.json()["total"]
+    assert after["active_process_exception_count"] == 0
+
+
+def test_an_expired_authorization_captures_nothing(client: TestClient) -> None:
+    expired = order(
+        payment={"authorization_id": "A-old", "amount": 10205, "expires_at": "2020-01-01T00:00:00Z"}
+    )
+    summary = client.post("/v1/orders", json=expired).json()
+    fo_id = summary["fulfillment_orders"][0]["id"]
+    client.post(f"/v1/fulfillment-orders/{fo_id}/status", json={"status": "Fulfilled"})
+    after = client.get("/v1/order-summaries/W-1001").json()
+    assert after["payment"]["captured"] == 0
+    pe = client.get("/v1/process-exceptions", params={"category": "payment"}).json()["items"]
+    assert "expired" in pe[0]["message"]
