@@ -13,20 +13,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, and_, bindparam, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, and_, bindparam, insert, select, update
 
 from flows.errors import FlowError
+from flows.order_records import NotFound as NotFound  # re-exported: the edges catch it here
+from flows.order_records import OrderRecords, as_utc
 from flows.order_rows import (
-    exception_from_row,
-    exception_values,
     fo_from_rows,
     group_from_row,
-    invoice_from_row,
-    invoice_values,
     item_from_row,
     payment_from_row,
 )
@@ -39,12 +37,8 @@ from flows.order_schema import (
     order_item_summaries,
     order_summaries,
     orders,
-    process_exceptions,
-    routing_attempts,
 )
-from summary.exceptions import ACTIVE_STATUSES, ProcessException
 from summary.fulfillment import FulfillmentOrder
-from summary.invoice import Invoice
 from summary.summary import OrderSummary
 
 _ITEM_QUANTITIES = (
@@ -57,25 +51,11 @@ _ITEM_QUANTITIES = (
 )
 
 
-class NotFound(FlowError, LookupError):
-    """No record of that kind with that id (HTTP 404)."""
-
-    def __init__(self, what: str, key: str) -> None:
-        self.what = what
-        self.key = key
-        super().__init__(f"no {what} {key!r}")
-
-
 class ConcurrentUpdate(FlowError):
     """Another writer changed the summary since it was loaded; the use case retries."""
 
 
-def as_utc(moment: datetime) -> datetime:
-    # SQLite gives back naive datetimes; everything stored here was UTC.
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-class OrderUnitOfWork:
+class OrderUnitOfWork(OrderRecords):
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self._engine = engine
         self._now = now
@@ -450,120 +430,6 @@ class OrderUnitOfWork:
         table = fulfillment_orders
         query = select(table.c.id, table.c.status).where(table.c.id.in_(list(fo_ids)))
         return {r.id: r.status for r in self.conn.execute(query)}
-
-    # -- invoices ---------------------------------------------------------------------------
-
-    def add_invoice(self, invoice: Invoice) -> None:
-        self.conn.execute(insert(invoices).values(**invoice_values(invoice), created_at=self.now))
-
-    def invoice(self, invoice_id: str) -> Invoice:
-        row = self.conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one_or_none()
-        if row is None:
-            raise NotFound("invoice", invoice_id)
-        return invoice_from_row(row)
-
-    def invoices_of(self, summary_id: str) -> list[Invoice]:
-        query = (
-            select(invoices)
-            .where(invoices.c.summary_id == summary_id)
-            .order_by(invoices.c.created_at, invoices.c.id)
-        )
-        return [invoice_from_row(r) for r in self.conn.execute(query)]
-
-    def save_invoice(self, invoice: Invoice) -> None:
-        self.conn.execute(
-            update(invoices)
-            .where(invoices.c.id == invoice.id)
-            .values(status=invoice.status, captured=invoice.captured)
-        )
-
-    # -- process exceptions -----------------------------------------------------------------
-
-    def add_exception(self, exception: ProcessException) -> None:
-        self.conn.execute(insert(process_exceptions).values(**exception_values(exception)))
-
-    def exception(self, exception_id: str) -> ProcessException:
-        query = select(process_exceptions).where(process_exceptions.c.id == exception_id)
-        row = self.conn.execute(query).one_or_none()
-        if row is None:
-            raise NotFound("process exception", exception_id)
-        return exception_from_row(row)
-
-    def save_exception(self, exception: ProcessException) -> None:
-        values = exception_values(exception)
-        self.conn.execute(
-            update(process_exceptions)
-            .where(process_exceptions.c.id == exception.id)
-            .values(status=values["status"], note=values["note"], updated_at=values["updated_at"])
-        )
-
-    def exceptions(
-        self,
-        *,
-        status: str | None = None,
-        category: str | None = None,
-        summary_id: str | None = None,
-        after: str | None = None,
-        limit: int = 100,
-    ) -> list[ProcessException]:
-        table = process_exceptions
-        query = select(table).order_by(table.c.id).limit(limit)
-        for column, value in (
-            (table.c.status, status),
-            (table.c.category, category),
-            (table.c.summary_id, summary_id),
-        ):
-            if value is not None:
-                query = query.where(column == value)
-        if after is not None:
-            query = query.where(table.c.id > after)
-        return [exception_from_row(r) for r in self.conn.execute(query)]
-
-    def active_exception_count(self, summary_id: str) -> int:
-        table = process_exceptions
-        query = select(func.count()).where(
-            and_(table.c.summary_id == summary_id, table.c.status.in_(sorted(ACTIVE_STATUSES)))
-        )
-        return int(self.conn.execute(query).scalar_one())
-
-    # -- routing attempts -------------------------------------------------------------------
-
-    def add_routing_attempt(
-        self,
-        summary_id: str,
-        group_id: str,
-        rules_version: str,
-        status: str,
-        fo_ids: Sequence[str],
-        answer: dict[str, Any],
-    ) -> None:
-        self.conn.execute(
-            insert(routing_attempts).values(
-                summary_id=summary_id,
-                delivery_group=group_id,
-                attempted_at=self.now,
-                rules_version=rules_version,
-                status=status,
-                fulfillment_order_ids=json.dumps(list(fo_ids)),
-                answer=json.dumps(answer, separators=(",", ":")),
-            )
-        )
-
-    def routing_attempts(self, summary_id: str) -> list[dict[str, Any]]:
-        table = routing_attempts
-        query = select(table).where(table.c.summary_id == summary_id).order_by(table.c.id)
-        return [
-            {
-                "attempt": n,
-                "delivery_group": r.delivery_group,
-                "attempted_at": as_utc(r.attempted_at),
-                "rules_version": r.rules_version,
-                "status": r.status,
-                "fulfillment_order_ids": json.loads(r.fulfillment_order_ids),
-                "answer": json.loads(r.answer),
-            }
-            for n, r in enumerate(self.conn.execute(query), start=1)
-        ]
 
 
 def _bind(name: str) -> Any:

@@ -1,0 +1,161 @@
+"""Repositories of the records beside an Order Summary: invoices, process exceptions and
+routing attempts. A mixin of :class:`flows.order_store.OrderUnitOfWork`, sharing its
+connection (one transaction)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from flows.errors import FlowError
+from flows.order_rows import (
+    exception_from_row,
+    exception_values,
+    invoice_from_row,
+    invoice_values,
+)
+from flows.order_schema import invoices, process_exceptions, routing_attempts
+from summary.exceptions import ACTIVE_STATUSES, ProcessException
+from summary.invoice import Invoice
+
+
+class NotFound(FlowError, LookupError):
+    """No record of that kind with that id (HTTP 404)."""
+
+    def __init__(self, what: str, key: str) -> None:
+        self.what = what
+        self.key = key
+        super().__init__(f"no {what} {key!r}")
+
+
+def as_utc(moment: datetime) -> datetime:
+    # SQLite gives back naive datetimes; everything stored here was UTC.
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+class OrderRecords:
+    @property
+    def conn(self) -> Connection:
+        raise NotImplementedError
+
+    @property
+    def now(self) -> datetime:
+        raise NotImplementedError
+
+    # -- invoices ---------------------------------------------------------------------------
+
+    def add_invoice(self, invoice: Invoice) -> None:
+        self.conn.execute(insert(invoices).values(**invoice_values(invoice), created_at=self.now))
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        row = self.conn.execute(select(invoices).where(invoices.c.id == invoice_id)).one_or_none()
+        if row is None:
+            raise NotFound("invoice", invoice_id)
+        return invoice_from_row(row)
+
+    def invoices_of(self, summary_id: str) -> list[Invoice]:
+        query = (
+            select(invoices)
+            .where(invoices.c.summary_id == summary_id)
+            .order_by(invoices.c.created_at, invoices.c.id)
+        )
+        return [invoice_from_row(r) for r in self.conn.execute(query)]
+
+    def save_invoice(self, invoice: Invoice) -> None:
+        self.conn.execute(
+            update(invoices)
+            .where(invoices.c.id == invoice.id)
+            .values(status=invoice.status, captured=invoice.captured)
+        )
+
+    # -- process exceptions -----------------------------------------------------------------
+
+    def add_exception(self, exception: ProcessException) -> None:
+        self.conn.execute(insert(process_exceptions).values(**exception_values(exception)))
+
+    def exception(self, exception_id: str) -> ProcessException:
+        query = select(process_exceptions).where(process_exceptions.c.id == exception_id)
+        row = self.conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("process exception", exception_id)
+        return exception_from_row(row)
+
+    def save_exception(self, exception: ProcessException) -> None:
+        values = exception_values(exception)
+        self.conn.execute(
+            update(process_exceptions)
+            .where(process_exceptions.c.id == exception.id)
+            .values(status=values["status"], note=values["note"], updated_at=values["updated_at"])
+        )
+
+    def exceptions(
+        self,
+        *,
+        status: str | None = None,
+        category: str | None = None,
+        summary_id: str | None = None,
+        after: str | None = None,
+        limit: int = 100,
+    ) -> list[ProcessException]:
+        table = process_exceptions
+        query = select(table).order_by(table.c.id).limit(limit)
+        for column, value in (
+            (table.c.status, status),
+            (table.c.category, category),
+            (table.c.summary_id, summary_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if after is not None:
+            query = query.where(table.c.id > after)
+        return [exception_from_row(r) for r in self.conn.execute(query)]
+
+    def active_exception_count(self, summary_id: str) -> int:
+        table = process_exceptions
+        query = select(func.count()).where(
+            and_(table.c.summary_id == summary_id, table.c.status.in_(sorted(ACTIVE_STATUSES)))
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    # -- routing attempts -------------------------------------------------------------------
+
+    def add_routing_attempt(
+        self,
+        summary_id: str,
+        group_id: str,
+        rules_version: str,
+        status: str,
+        fo_ids: Sequence[str],
+        answer: dict[str, Any],
+    ) -> None:
+        self.conn.execute(
+            insert(routing_attempts).values(
+                summary_id=summary_id,
+                delivery_group=group_id,
+                attempted_at=self.now,
+                rules_version=rules_version,
+                status=status,
+                fulfillment_order_ids=json.dumps(list(fo_ids)),
+                answer=json.dumps(answer, separators=(",", ":")),
+            )
+        )
+
+    def routing_attempts(self, summary_id: str) -> list[dict[str, Any]]:
+        table = routing_attempts
+        query = select(table).where(table.c.summary_id == summary_id).order_by(table.c.id)
+        return [
+            {
+                "attempt": n,
+                "delivery_group": r.delivery_group,
+                "attempted_at": as_utc(r.attempted_at),
+                "rules_version": r.rules_version,
+                "status": r.status,
+                "fulfillment_order_ids": json.loads(r.fulfillment_order_ids),
+                "answer": json.loads(r.answer),
+            }
+            for n, r in enumerate(self.conn.execute(query), start=1)
+        ]
