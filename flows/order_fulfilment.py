@@ -15,7 +15,7 @@ from engine.order import OrderLine, PickupDelivery
 from engine.preview import preview
 from flows.bootstrap import Services
 from flows.order_capture import capture_invoice
-from flows.order_routing import RouteOutcome, route_group
+from flows.order_routing import route_summary
 from inventory.errors import UnknownReservation
 from inventory.model import ReservationLine, StockSet
 from summary.errors import InvalidRequest
@@ -127,7 +127,7 @@ def reject(services: Services, fo_id: str, reason: str) -> FulfillmentOrder:
     if group.method == "pickup":
         _pickup_rejected(services, summary, fo, reason)
     else:
-        route_group(services, summary.id, group.id, RouteOutcome(summary.id))
+        route_summary(services, summary.id, groups={group.id})
     return fo
 
 

@@ -64,11 +64,11 @@ def fingerprint(order: Order) -> str:
 
 def place_order(services: Services, order: Order, body: str) -> Placed:
     """Record ``order`` (``body``: the document exactly as received) and its summary."""
-    issues = _against_network(services.config().network, order) + _unknown_skus(services, order)
-    if issues:
-        raise InvalidDocument("order", issues)
     print_ = fingerprint(order)
     with services.uow() as uow:
+        issues = _against_network(services.config().network, order) + _unknown_skus(uow, order)
+        if issues:
+            raise InvalidDocument("order", issues)
         existing = _existing(uow, order.order_number, print_)
         if existing is not None:
             return existing
@@ -140,11 +140,10 @@ def _against_network(network: Network, order: Order) -> list[Issue]:
     return issues
 
 
-def _unknown_skus(services: Services, order: Order) -> list[Issue]:
+def _unknown_skus(uow: OrderUnitOfWork, order: Order) -> list[Issue]:
     skus = sorted({line.sku for line in order.lines})
     table = metadata.tables["inventory_skus"]
-    with services.store.engine.connect() as conn:
-        known = set(conn.execute(select(table.c.sku).where(table.c.sku.in_(skus))).scalars())
+    known = set(uow.conn.execute(select(table.c.sku).where(table.c.sku.in_(skus))).scalars())
     return [
         Issue(f"lines[{i}].sku", f"unknown SKU {line.sku!r}")
         for i, line in enumerate(order.lines)

@@ -17,7 +17,7 @@ an attempt that later fills the group resolves it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +31,7 @@ from flows.order_store import OrderUnitOfWork
 from inventory.errors import InsufficientStock, InventoryError
 from inventory.model import MAX_TTL_SECONDS, Reservation, ReservationLine
 from rules.schema import Rules
-from summary.exceptions import new_exception
+from summary.exceptions import ProcessException, new_exception
 from summary.summary import DeliveryGroupSummary, OrderSummary
 
 MAX_PLANS = 20  # re-plans of one group: each lost race means another order took the stock
@@ -49,82 +49,94 @@ class RouteOutcome:
     skipped: str | None = None
 
 
-def route_summary(services: Services, key: str, *, automatic: bool = False) -> RouteOutcome:
-    """Route every delivery group with units available to fulfill. ``automatic`` (intake,
-    periodic tasks): skip a summary with active process exceptions, until a person resolves
-    them; on demand, route anyway."""
-    with services.uow() as uow:
-        summary = uow.summary(key, lock=False)
-        if not summary.managed:
-            raise NotManaged(f"order summary {summary.id} is unmanaged: omniroute never routes it")
-        if automatic and uow.active_exception_count(summary.id) > 0:
-            return RouteOutcome(summary.id, skipped="active process exceptions")
-    outcome = RouteOutcome(summary.id)
-    for group in summary.groups:
-        route_group(services, summary.id, group.id, outcome)
-    return outcome
-
-
-def route_group(services: Services, summary_id: str, group_id: str, out: RouteOutcome) -> None:
-    for _ in range(MAX_PLANS):
-        drafts = _plan(services, summary_id, group_id)
-        if drafts is None:
+def route_summary(
+    services: Services,
+    key: str,
+    *,
+    automatic: bool = False,
+    groups: Collection[str] | None = None,
+) -> RouteOutcome:
+    """Route the delivery groups (all, or ``groups``) with units available to fulfill.
+    ``automatic`` (intake, periodic tasks): skip a summary with active process exceptions,
+    until a person resolves them; on demand, route anyway."""
+    outcome: RouteOutcome | None = None
+    for attempt in range(MAX_PLANS):
+        plan = _plan(services, key, automatic=automatic, groups=groups)
+        if outcome is None:
+            outcome = RouteOutcome(plan.summary_id, skipped=plan.skipped)
+        if not plan.drafts:
             break
         results = services.inventory.reserve_many(
-            [(fo_id, lines, MAX_TTL_SECONDS) for fo_id, lines in drafts]
+            [(fo_id, lines, MAX_TTL_SECONDS) for fo_id, lines in plan.drafts]
         )
-        lost_race = _settle(services, summary_id, drafts, results)
-        out.fulfillment_order_ids += [
-            fo_id
-            for (fo_id, _), r in zip(drafts, results, strict=True)
-            if not isinstance(r, InventoryError)
-        ]
+        lost_race = _settle(services, plan, results, outcome, last=attempt == MAX_PLANS - 1)
         if not lost_race:
             break
-    with services.uow() as uow:
-        summary = uow.summary(summary_id)
-        left = _units_left(summary, group_id)
-        if left:
-            out.unfilled[group_id] = left
-        _exceptions_for(uow, summary, group_id, left)
-        uow.commit()
+        key, groups = plan.summary_id, plan.groups  # plan again what lost the race
+    assert outcome is not None
+    return outcome
 
 
 Draft = tuple[str, list[ReservationLine]]
 
 
-def _plan(services: Services, summary_id: str, group_id: str) -> list[Draft] | None:
-    """Step 1: the engine's best route, recorded as Draft FOs; None when nothing to do."""
+@dataclass
+class _Plan:
+    summary_id: str
+    groups: list[str] = field(default_factory=list)  # planned (their exceptions settle later)
+    drafts: list[Draft] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def _plan(
+    services: Services, key: str, *, automatic: bool, groups: Collection[str] | None
+) -> _Plan:
+    """Step 1, one transaction: the engine's best route of each group, recorded as Draft FOs
+    with the routing attempt. A group with nothing to route gets its exceptions settled now."""
     with services.uow() as uow:
-        summary = uow.summary(summary_id)
-        group = summary.group(group_id)
-        order = _engine_order(summary, group)
-        if order is None:
-            return None
+        summary = uow.summary(key)
+        if not summary.managed:
+            raise NotManaged(f"order summary {summary.id} is unmanaged: omniroute never routes it")
+        plan = _Plan(summary.id)
+        if automatic and uow.active_exception_count(summary.id) > 0:
+            plan.skipped = "active process exceptions"
+            return plan
         config = services.config()
-        answer = preview(
-            order,
-            network=config.network,
-            rules=_excluding(config.rules.rules, group.excluded_locations),
-            rules_version=config.rules.version,
-            stock=services.inventory,
-            now=services.now(),
-            max_routes=1,
-            explain="full",  # the record says, per excluded location, which fence excluded it
-        )
-        route = answer.routes[0] if answer.routes else None
-        drafts = [] if route is None else _draft_fos(summary, group, route)
+        routing_exceptions = _routing_exceptions(uow, summary.id)
+        for group in summary.groups:
+            if groups is not None and group.id not in groups:
+                continue
+            order = _engine_order(summary, group)
+            if order is None:
+                _exceptions_for(uow, summary, group.id, routing_exceptions)
+                continue
+            answer = preview(
+                order,
+                network=config.network,
+                rules=_excluding(config.rules.rules, group.excluded_locations),
+                rules_version=config.rules.version,
+                stock=services.inventory,
+                now=services.now(),
+                max_routes=1,
+                explain="full",  # the record says, per excluded location, which fence excluded it
+            )
+            drafts = [] if not answer.routes else _draft_fos(summary, group, answer.routes[0])
+            uow.add_routing_attempt(
+                summary.id,
+                group.id,
+                config.rules.version,
+                answer.status,
+                [fo_id for fo_id, _ in drafts],
+                _answer_document(answer),
+            )
+            if drafts:
+                plan.groups.append(group.id)
+                plan.drafts += drafts
+            else:
+                _exceptions_for(uow, summary, group.id, routing_exceptions)
         uow.save_summary(summary)
-        uow.add_routing_attempt(
-            summary.id,
-            group.id,
-            config.rules.version,
-            answer.status,
-            [fo_id for fo_id, _ in drafts],
-            _answer_document(answer),
-        )
         uow.commit()
-    return drafts or None
+    return plan
 
 
 def _engine_order(summary: OrderSummary, group: DeliveryGroupSummary) -> EngineOrder | None:
@@ -205,16 +217,18 @@ def _draft_fos(summary: OrderSummary, group: DeliveryGroupSummary, route: RouteO
 
 def _settle(
     services: Services,
-    summary_id: str,
-    drafts: list[Draft],
+    plan: _Plan,
     results: Sequence[Reservation | InventoryError],
+    outcome: RouteOutcome,
+    *,
+    last: bool,
 ) -> bool:
-    """Step 3: activate what was reserved, cancel what was refused. True: a reservation lost
-    a race for stock (plan again)."""
+    """Step 3, one transaction: activate what was reserved, cancel what was refused, settle
+    the planned groups' routing exceptions. True: a reservation lost a race for stock."""
     lost = False
     with services.uow() as uow:
-        summary = uow.summary(summary_id)
-        for (fo_id, _), result in zip(drafts, results, strict=True):
+        summary = uow.summary(plan.summary_id)
+        for (fo_id, _), result in zip(plan.drafts, results, strict=True):
             if summary.fulfillment_order(fo_id).status != "Draft":
                 continue  # reconciliation got there first
             if isinstance(result, InventoryError):
@@ -222,6 +236,17 @@ def _settle(
                 summary.release_open(fo_id, "Canceled", f"reservation refused: {result}"[:255])
             else:
                 summary.set_status(fo_id, "Allocated")
+                outcome.fulfillment_order_ids.append(fo_id)
+        if not lost or last:  # otherwise the next plan settles them
+            routing_exceptions = _routing_exceptions(uow, summary.id)
+            for group_id in plan.groups:
+                _exceptions_for(uow, summary, group_id, routing_exceptions)
+        for group_id in plan.groups:
+            left = _units_left(summary, group_id)
+            if left:
+                outcome.unfilled[group_id] = left
+            else:
+                outcome.unfilled.pop(group_id, None)
         uow.save_summary(summary)
         uow.commit()
     return lost
@@ -231,28 +256,35 @@ def _units_left(summary: OrderSummary, group_id: str) -> int:
     return sum(i.quantity_available_to_fulfill for i in summary.items_of(group_id))
 
 
-def _exceptions_for(uow: OrderUnitOfWork, summary: OrderSummary, group_id: str, left: int) -> None:
-    """One active routing exception per group while units are left; resolved once none are."""
-    open_ones = [
+def _routing_exceptions(uow: OrderUnitOfWork, summary_id: str) -> list[ProcessException]:
+    return [
         pe
-        for pe in uow.exceptions(summary_id=summary.id, category="routing")
-        if pe.active and pe.attached_kind == "delivery_group" and pe.attached_id == group_id
+        for pe in uow.exceptions(summary_id=summary_id, category="routing")
+        if pe.active and pe.attached_kind == "delivery_group"
     ]
-    if left and not open_ones:
-        uow.add_exception(
-            new_exception(
-                id=f"PE-{uuid.uuid4().hex[:20]}",
-                order_summary_id=summary.id,
-                category="routing",
-                message=f"delivery group {group_id}: {left} unit(s) could not be routed",
-                description="no eligible location holds usable stock for these units; "
-                "route again once stock arrives (POST /v1/order-summaries/{id}/route)",
-                attached=("delivery_group", group_id),
-                now=uow.now,
-            )
+
+
+def _exceptions_for(
+    uow: OrderUnitOfWork, summary: OrderSummary, group_id: str, open_ones: list[ProcessException]
+) -> None:
+    """One active routing exception per group while units are left; resolved once none are."""
+    left = _units_left(summary, group_id)
+    mine = [pe for pe in open_ones if pe.attached_id == group_id and pe.active]
+    if left and not mine:
+        pe = new_exception(
+            id=f"PE-{uuid.uuid4().hex[:20]}",
+            order_summary_id=summary.id,
+            category="routing",
+            message=f"delivery group {group_id}: {left} unit(s) could not be routed",
+            description="no eligible location holds usable stock for these units; "
+            "route again once stock arrives (POST /v1/order-summaries/{id}/route)",
+            attached=("delivery_group", group_id),
+            now=uow.now,
         )
+        uow.add_exception(pe)
+        open_ones.append(pe)
     if not left:
-        for pe in open_ones:
+        for pe in mine:
             pe.move_to("resolved", uow.now, note="routed by a later attempt")
             uow.save_exception(pe)
 

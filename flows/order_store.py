@@ -61,6 +61,8 @@ class OrderUnitOfWork(OrderRecords):
         self._now = now
         self._conn: Connection | None = None
         self._loaded: dict[str, dict[str, tuple[str, tuple[tuple[int, int], ...]]]] = {}
+        # what items and groups held when loaded: a save writes only those that changed
+        self._parts: dict[str, tuple[dict[str, tuple[int, ...]], dict[str, tuple[Any, ...]]]] = {}
         self._committed = False
 
     def __enter__(self) -> OrderUnitOfWork:
@@ -196,17 +198,17 @@ class OrderUnitOfWork(OrderRecords):
             ],
         )
         self._loaded[summary.id] = {}
+        self._parts[summary.id] = _parts_state(summary)
         self._save_fulfillment_orders(summary)
 
     def summary(self, key: str, *, lock: bool = True) -> OrderSummary:
         """Load a summary by id or order number; ``lock``: for change (serialises writers)."""
-        summary_id = self.summary_id_of(key)
-        query = select(order_summaries).where(order_summaries.c.id == summary_id)
-        if lock and self._engine.dialect.name == "postgresql":
-            query = query.with_for_update()
-        row = self.conn.execute(query).one_or_none()
+        row = self._summary_row(key, lock) if key.startswith("OS-") else None
+        if row is None:  # an order number or an external id (or no such summary)
+            row = self._summary_row(self.summary_id_of(key), lock)
         if row is None:
             raise NotFound("order summary", key)
+        summary_id = row.id
         items = self.conn.execute(
             select(order_item_summaries)
             .where(order_item_summaries.c.summary_id == summary_id)
@@ -233,7 +235,14 @@ class OrderUnitOfWork(OrderRecords):
             version=row.version,
         )
         self._loaded[summary.id] = {fo.id: _fo_state(fo) for fo in summary.fulfillment_orders}
+        self._parts[summary.id] = _parts_state(summary)
         return summary
+
+    def _summary_row(self, summary_id: str, lock: bool) -> Row[Any] | None:
+        query = select(order_summaries).where(order_summaries.c.id == summary_id)
+        if lock and self._engine.dialect.name == "postgresql":
+            query = query.with_for_update()
+        return self.conn.execute(query).one_or_none()
 
     def _fulfillment_orders(self, summary_id: str) -> Iterator[FulfillmentOrder]:
         fos = self.conn.execute(
@@ -249,11 +258,13 @@ class OrderUnitOfWork(OrderRecords):
             .where(fulfillment_order_lines.c.fulfillment_order_id.in_(ids))
             .order_by(fulfillment_order_lines.c.position)
         ).all()
-        billed = self.conn.execute(
-            select(invoices.c.id, invoices.c.fulfillment_order_id)
-            .where(invoices.c.summary_id == summary_id)
-            .order_by(invoices.c.created_at, invoices.c.id)
-        ).all()
+        billed: Sequence[Any] = ()
+        if any(r.quantity_fulfilled for r in lines):  # invoices exist only once units shipped
+            billed = self.conn.execute(
+                select(invoices.c.id, invoices.c.fulfillment_order_id)
+                .where(invoices.c.summary_id == summary_id)
+                .order_by(invoices.c.created_at, invoices.c.id)
+            ).all()
         for fo in fos:
             yield fo_from_rows(
                 fo,
@@ -280,30 +291,43 @@ class OrderUnitOfWork(OrderRecords):
         if result.rowcount != 1:
             raise ConcurrentUpdate(f"order summary {summary.id} changed meanwhile")
         summary.version += 1
+        items_before, groups_before = self._parts.get(summary.id, ({}, {}))
+        items_now, groups_now = _parts_state(summary)
         table = order_item_summaries
-        self.conn.execute(
-            update(table)
-            .where(and_(table.c.summary_id == summary.id, table.c.line_id == _bind("b_line")))
-            .values({name: _bind(f"b_{name}") for name in _ITEM_QUANTITIES}),
-            [
-                {"b_line": i.line_id, **{f"b_{n}": getattr(i, n) for n in _ITEM_QUANTITIES}}
-                for i in summary.items
-            ],
-        )
+        changed_items = [
+            i for i in summary.items if items_before.get(i.line_id) != items_now[i.line_id]
+        ]
+        if changed_items:
+            self.conn.execute(
+                update(table)
+                .where(and_(table.c.summary_id == summary.id, table.c.line_id == _bind("b_line")))
+                .values({name: _bind(f"b_{name}") for name in _ITEM_QUANTITIES}),
+                [
+                    {"b_line": i.line_id, **{f"b_{n}": getattr(i, n) for n in _ITEM_QUANTITIES}}
+                    for i in changed_items
+                ],
+            )
         groups = delivery_group_summaries
-        self.conn.execute(
-            update(groups)
-            .where(and_(groups.c.summary_id == summary.id, groups.c.group_id == _bind("b_group")))
-            .values(charge_invoiced=_bind("b_invoiced"), excluded_locations=_bind("b_excluded")),
-            [
-                {
-                    "b_group": g.id,
-                    "b_invoiced": g.charge_invoiced,
-                    "b_excluded": json.dumps(g.excluded_locations),
-                }
-                for g in summary.groups
-            ],
-        )
+        changed_groups = [g for g in summary.groups if groups_before.get(g.id) != groups_now[g.id]]
+        if changed_groups:
+            self.conn.execute(
+                update(groups)
+                .where(
+                    and_(groups.c.summary_id == summary.id, groups.c.group_id == _bind("b_group"))
+                )
+                .values(
+                    charge_invoiced=_bind("b_invoiced"), excluded_locations=_bind("b_excluded")
+                ),
+                [
+                    {
+                        "b_group": g.id,
+                        "b_invoiced": g.charge_invoiced,
+                        "b_excluded": json.dumps(g.excluded_locations),
+                    }
+                    for g in changed_groups
+                ],
+            )
+        self._parts[summary.id] = (items_now, groups_now)
         self._save_fulfillment_orders(summary)
 
     def _save_fulfillment_orders(self, summary: OrderSummary) -> None:
@@ -317,7 +341,7 @@ class OrderUnitOfWork(OrderRecords):
             if before is None:
                 self._insert_fo(fo, position, now)
             else:
-                self._update_fo(fo, before[0], now)
+                self._update_fo(fo, before, now)
             loaded[fo.id] = state
 
     def _insert_fo(self, fo: FulfillmentOrder, position: int, now: datetime) -> None:
@@ -353,26 +377,37 @@ class OrderUnitOfWork(OrderRecords):
         )
         self._history(fo, now)
 
-    def _update_fo(self, fo: FulfillmentOrder, old_status: str, now: datetime) -> None:
+    def _update_fo(
+        self, fo: FulfillmentOrder, before: tuple[str, tuple[tuple[int, int], ...]], now: datetime
+    ) -> None:
+        old_status, old_lines = before
         self.conn.execute(
             update(fulfillment_orders)
             .where(fulfillment_orders.c.id == fo.id)
             .values(status=fo.status, reason=fo.reason, updated_at=now)
         )
         lines = fulfillment_order_lines
-        self.conn.execute(
-            update(lines)
-            .where(and_(lines.c.fulfillment_order_id == fo.id, lines.c.line_id == _bind("b_line")))
-            .values(quantity_fulfilled=_bind("b_done"), quantity_canceled=_bind("b_canceled")),
-            [
-                {
-                    "b_line": line.line_id,
-                    "b_done": line.quantity_fulfilled,
-                    "b_canceled": line.quantity_canceled,
-                }
-                for line in fo.lines
-            ],
-        )
+        changed = [
+            line
+            for line, old in zip(fo.lines, old_lines, strict=True)
+            if (line.quantity_fulfilled, line.quantity_canceled) != old
+        ]
+        if changed:
+            self.conn.execute(
+                update(lines)
+                .where(
+                    and_(lines.c.fulfillment_order_id == fo.id, lines.c.line_id == _bind("b_line"))
+                )
+                .values(quantity_fulfilled=_bind("b_done"), quantity_canceled=_bind("b_canceled")),
+                [
+                    {
+                        "b_line": line.line_id,
+                        "b_done": line.quantity_fulfilled,
+                        "b_canceled": line.quantity_canceled,
+                    }
+                    for line in changed
+                ],
+            )
         if fo.status != old_status:
             self._history(fo, now)
 
@@ -451,3 +486,11 @@ def _item_values(item: Any) -> dict[str, Any]:
 
 def _fo_state(fo: FulfillmentOrder) -> tuple[str, tuple[tuple[int, int], ...]]:
     return fo.status, tuple((line.quantity_fulfilled, line.quantity_canceled) for line in fo.lines)
+
+
+def _parts_state(
+    summary: OrderSummary,
+) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[Any, ...]]]:
+    items = {i.line_id: tuple(getattr(i, n) for n in _ITEM_QUANTITIES) for i in summary.items}
+    groups = {g.id: (g.charge_invoiced, tuple(g.excluded_locations)) for g in summary.groups}
+    return items, groups
