@@ -735,9 +735,7 @@ def test_orders_production(benchmark: BenchmarkFixture) -> None:
 STEPS = (
     ("parse", flows.order_sources, "parse_order"),
     ("intake", flows.order_sources, "place_order"),
-    ("route", flows.order_sources, "route_summary"),
-    ("group", flows.order_routing, "route_group"),
-    ("plan", flows.order_routing, "_plan"),
+    ("carry_out", flows.order_sources, "carry_out"),
     ("engine", flows.order_routing, "preview"),
     ("answer_json", flows.order_routing, "_answer_document"),
     ("activate", flows.order_routing, "_settle"),
@@ -806,20 +804,14 @@ def _breakdown(steps: Steps, count: int) -> list[tuple[str, float, float]]:
 
     rows = [
         ("parse the document (pydantic)", of("parse")),
-        ("intake transaction: SKU check, insert order + summary, commit", of("intake")),
-        ("route: load the summary, count its exceptions", of("route", "group")),
-        ("plan: engine preview (explain=full)", of("engine")),
-        ("plan: the answer as JSON for the routing attempt", of("answer_json")),
         (
-            "plan: load the summary, save it + Draft FOs + the attempt, commit",
-            of("plan", "engine", "answer_json"),
+            "intake transaction: SKU check, insert order + summary + Draft FOs + attempt, commit",
+            of("intake", "engine", "answer_json"),
         ),
+        ("  in it, plan: engine preview (explain=full)", of("engine")),
+        ("  in it, plan: the answer as JSON for the routing attempt", of("answer_json")),
         ("reserve: cache + record", of("reserve")),
-        ("activate: load the summary, save it + FOs Allocated, commit", of("activate")),
-        (
-            "exceptions step: load the summary, read its exceptions, commit",
-            of("group", "plan", "reserve", "activate"),
-        ),
+        ("settle: load the summary, FOs Allocated, routing exceptions, commit", of("activate")),
         ("total per order (take_order)", of("total")),
     ]
     return [(name, ms, sql) for name, (ms, sql) in rows]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -23,11 +24,15 @@ from flows.db import metadata
 from flows.documents import issues_from
 from flows.errors import FlowError, InvalidDocument, Issue
 from flows.geocode import geocode_postal_code
+from flows.order_routing import Plan, plan_groups
 from flows.order_store import OrderUnitOfWork
+from inventory.errors import InventoryError
 from summary.errors import InvalidOrder
 from summary.exceptions import new_exception
 from summary.order import Order, check_order
 from summary.summary import OrderSummary, summary_from_order
+
+log = logging.getLogger(__name__)
 
 
 class OrderConflict(FlowError):
@@ -42,6 +47,7 @@ class OrderConflict(FlowError):
 class Placed:
     summary_id: str
     created: bool  # False: the same order was already there (a retry)
+    plan: Plan | None = None  # a new managed order's routing, recorded with it (steps 2-3 left)
 
 
 def parse_order(data: object, *, prefix: str = "") -> Order:
@@ -84,10 +90,21 @@ def place_order(services: Services, order: Order, body: str) -> Placed:
                 found = _existing(again, order.order_number, print_)
             assert found is not None
             return found
-        _locate(uow, summary)
+        located = _locate(uow, summary)
+        plan = _first_plan(services, uow, summary) if summary.managed and located else None
         uow.add_summary(summary)
         uow.commit()
-    return Placed(summary.id, created=True)
+    return Placed(summary.id, created=True, plan=plan)
+
+
+def _first_plan(services: Services, uow: OrderUnitOfWork, summary: OrderSummary) -> Plan | None:
+    """Routing step 1 of a new order, in its intake transaction (one commit fewer per order).
+    If the stock cannot be read now, the order is recorded all the same, unrouted."""
+    try:
+        return plan_groups(services, uow, summary, None, [])
+    except InventoryError as error:
+        log.warning("order %s recorded, not routed yet: %s", summary.order_number, error)
+        return None
 
 
 def _existing(uow: OrderUnitOfWork, order_number: str, print_: str) -> Placed | None:
@@ -99,9 +116,11 @@ def _existing(uow: OrderUnitOfWork, order_number: str, print_: str) -> Placed | 
     return Placed(row.summary_id, created=False)
 
 
-def _locate(uow: OrderUnitOfWork, summary: OrderSummary) -> None:
+def _locate(uow: OrderUnitOfWork, summary: OrderSummary) -> bool:
     """Fill a ship group's missing coordinates from its postal code, offline; where that
-    fails the group cannot be routed, and a person is asked (never a guessed destination)."""
+    fails the group cannot be routed, and a person is asked (never a guessed destination).
+    True when every group is located."""
+    located = True
     for group in summary.groups:
         if group.method != "ship" or (group.lat is not None and group.lon is not None):
             continue
@@ -124,6 +143,8 @@ def _locate(uow: OrderUnitOfWork, summary: OrderSummary) -> None:
                 now=uow.now,
             )
         )
+        located = False
+    return located
 
 
 def _against_network(network: Network, order: Order) -> list[Issue]:

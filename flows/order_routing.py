@@ -25,6 +25,7 @@ from engine.answer import PreviewAnswer, RouteOut
 from engine.order import Order as EngineOrder
 from engine.order import OrderLine, PickupDelivery, ShipDelivery
 from engine.preview import preview
+from flows.active import ActiveConfig
 from flows.bootstrap import Services
 from flows.errors import FlowError
 from flows.order_store import OrderUnitOfWork
@@ -59,21 +60,22 @@ def route_summary(
     """Route the delivery groups (all, or ``groups``) with units available to fulfill.
     ``automatic`` (intake, periodic tasks): skip a summary with active process exceptions,
     until a person resolves them; on demand, route anyway."""
-    outcome: RouteOutcome | None = None
+    return carry_out(services, _plan(services, key, automatic=automatic, groups=groups))
+
+
+def carry_out(services: Services, plan: Plan, *, automatic: bool = False) -> RouteOutcome:
+    """Steps 2 and 3 of a recorded plan; plan again the groups whose reservations lost a
+    race for stock."""
+    outcome = RouteOutcome(plan.summary_id, skipped=plan.skipped)
     for attempt in range(MAX_PLANS):
-        plan = _plan(services, key, automatic=automatic, groups=groups)
-        if outcome is None:
-            outcome = RouteOutcome(plan.summary_id, skipped=plan.skipped)
         if not plan.drafts:
             break
         results = services.inventory.reserve_many(
             [(fo_id, lines, MAX_TTL_SECONDS) for fo_id, lines in plan.drafts]
         )
-        lost_race = _settle(services, plan, results, outcome, last=attempt == MAX_PLANS - 1)
-        if not lost_race:
+        if not _settle(services, plan, results, outcome, last=attempt == MAX_PLANS - 1):
             break
-        key, groups = plan.summary_id, plan.groups  # plan again what lost the race
-    assert outcome is not None
+        plan = _plan(services, plan.summary_id, automatic=automatic, groups=plan.groups)
     return outcome
 
 
@@ -81,62 +83,85 @@ Draft = tuple[str, list[ReservationLine]]
 
 
 @dataclass
-class _Plan:
+class Plan:
     summary_id: str
     groups: list[str] = field(default_factory=list)  # planned (their exceptions settle later)
     drafts: list[Draft] = field(default_factory=list)
     skipped: str | None = None
 
 
-def _plan(
-    services: Services, key: str, *, automatic: bool, groups: Collection[str] | None
-) -> _Plan:
+def _plan(services: Services, key: str, *, automatic: bool, groups: Collection[str] | None) -> Plan:
     """Step 1, one transaction: the engine's best route of each group, recorded as Draft FOs
     with the routing attempt. A group with nothing to route gets its exceptions settled now."""
     with services.uow() as uow:
         summary = uow.summary(key)
         if not summary.managed:
             raise NotManaged(f"order summary {summary.id} is unmanaged: omniroute never routes it")
-        plan = _Plan(summary.id)
-        if automatic and uow.active_exception_count(summary.id) > 0:
-            plan.skipped = "active process exceptions"
-            return plan
-        config = services.config()
-        routing_exceptions = _routing_exceptions(uow, summary.id)
-        for group in summary.groups:
-            if groups is not None and group.id not in groups:
-                continue
-            order = _engine_order(summary, group)
-            if order is None:
-                _exceptions_for(uow, summary, group.id, routing_exceptions)
-                continue
-            answer = preview(
-                order,
-                network=config.network,
-                rules=_excluding(config.rules.rules, group.excluded_locations),
-                rules_version=config.rules.version,
-                stock=services.inventory,
-                now=services.now(),
-                max_routes=1,
-                explain="full",  # the record says, per excluded location, which fence excluded it
-            )
-            drafts = [] if not answer.routes else _draft_fos(summary, group, answer.routes[0])
-            uow.add_routing_attempt(
-                summary.id,
-                group.id,
-                config.rules.version,
-                answer.status,
-                [fo_id for fo_id, _ in drafts],
-                _answer_document(answer),
-            )
-            if drafts:
-                plan.groups.append(group.id)
-                plan.drafts += drafts
-            else:
-                _exceptions_for(uow, summary, group.id, routing_exceptions)
+        active = [pe for pe in uow.exceptions(summary_id=summary.id, limit=10_000) if pe.active]
+        if automatic and active:
+            return Plan(summary.id, skipped="active process exceptions")
+        routing_exceptions = [pe for pe in active if _is_routing(pe)]
+        plan = plan_groups(services, uow, summary, groups, routing_exceptions)
         uow.save_summary(summary)
         uow.commit()
     return plan
+
+
+def plan_groups(
+    services: Services,
+    uow: OrderUnitOfWork,
+    summary: OrderSummary,
+    groups: Collection[str] | None,
+    routing_exceptions: list[ProcessException],
+) -> Plan:
+    """Plan ``summary``'s groups in ``uow`` (the caller saves and commits): Draft FOs on the
+    summary, the routing attempts, exceptions of groups nothing can be planned for. Every
+    stock read happens before the first write, so an inventory error leaves ``uow`` as it was."""
+    config = services.config()
+    answers = [
+        (group, _answer(services, config, summary, group))
+        for group in summary.groups
+        if groups is None or group.id in groups
+    ]
+    plan = Plan(summary.id)
+    for group, answer in answers:
+        if answer is None:
+            _exceptions_for(uow, summary, group.id, routing_exceptions)
+            continue
+        drafts = [] if not answer.routes else _draft_fos(summary, group, answer.routes[0])
+        uow.add_routing_attempt(
+            summary.id,
+            group.id,
+            config.rules.version,
+            answer.status,
+            [fo_id for fo_id, _ in drafts],
+            _answer_document(answer),
+        )
+        if drafts:
+            plan.groups.append(group.id)
+            plan.drafts += drafts
+        else:
+            _exceptions_for(uow, summary, group.id, routing_exceptions)
+    return plan
+
+
+def _answer(
+    services: Services, config: ActiveConfig, summary: OrderSummary, group: DeliveryGroupSummary
+) -> PreviewAnswer | None:
+    """The engine's best route for what ``group`` still has to fulfil (None: nothing to route)."""
+    order = _engine_order(summary, group)
+    if order is None:
+        return None
+    return preview(
+        order,
+        network=config.network,
+        rules=_excluding(config.rules.rules, group.excluded_locations),
+        rules_version=config.rules.version,
+        stock=services.inventory,
+        now=services.now(),
+        max_routes=1,
+        explain="full",  # the record says, per excluded location, which fence excluded it
+    )
 
 
 def _engine_order(summary: OrderSummary, group: DeliveryGroupSummary) -> EngineOrder | None:
@@ -217,7 +242,7 @@ def _draft_fos(summary: OrderSummary, group: DeliveryGroupSummary, route: RouteO
 
 def _settle(
     services: Services,
-    plan: _Plan,
+    plan: Plan,
     results: Sequence[Reservation | InventoryError],
     outcome: RouteOutcome,
     *,
@@ -257,11 +282,12 @@ def _units_left(summary: OrderSummary, group_id: str) -> int:
 
 
 def _routing_exceptions(uow: OrderUnitOfWork, summary_id: str) -> list[ProcessException]:
-    return [
-        pe
-        for pe in uow.exceptions(summary_id=summary_id, category="routing")
-        if pe.active and pe.attached_kind == "delivery_group"
-    ]
+    found = uow.exceptions(summary_id=summary_id, category="routing", limit=10_000)
+    return [pe for pe in found if pe.active and _is_routing(pe)]
+
+
+def _is_routing(pe: ProcessException) -> bool:
+    return pe.category == "routing" and pe.attached_kind == "delivery_group"
 
 
 def _exceptions_for(

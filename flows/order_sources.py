@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from flows.bootstrap import Services
 from flows.errors import FlowError, InvalidDocument, Issue
 from flows.order_intake import Placed, parse_order, place_order
-from flows.order_routing import route_summary
+from flows.order_routing import carry_out, route_summary
 from flows.shopify import order_document_from_shopify, verify_webhook
 from inventory.errors import InventoryError
 
@@ -46,7 +46,10 @@ def take_order(services: Services, document: Any, body: str) -> Intake:
     routed = False
     if placed.created and order.lifecycle == "managed":
         try:
-            route_summary(services, placed.summary_id, automatic=True)
+            if placed.plan is not None:
+                carry_out(services, placed.plan, automatic=True)
+            else:
+                route_summary(services, placed.summary_id, automatic=True)
             routed = True
         except (InventoryError, FlowError, SQLAlchemyError) as error:
             log.warning("order %s recorded but not routed yet: %s", order.order_number, error)

@@ -71,7 +71,6 @@ def fail_recording_the_plan(monkeypatch: pytest.MonkeyPatch, services: Services)
 
 
 FAULTS = {
-    "while recording the plan": fail_recording_the_plan,
     "while reserving": fail_reservations,
     "after reserving, before activating": fail_after_reserving,
 }
@@ -128,6 +127,45 @@ def test_a_failure_while_routing_is_settled_by_reconciliation_and_the_order_rout
     assert broken_links(services) == []
     a = services.inventory.availability("DC01", "SKU-A")
     assert a.reserved == 2
+
+
+def test_a_failure_while_recording_the_plan_at_intake_stores_nothing_and_a_retry_routes(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Intake records the order and its plan (Draft FOs) in one transaction: all or nothing.
+    with monkeypatch.context() as patch:
+        fail_recording_the_plan(patch, services)
+        with pytest.raises(exc.OperationalError):
+            take_order(services, order(), "{}")
+    assert broken_links(services) == []
+    assert services.inventory.availability("DC01", "SKU-A").reserved == 0
+    placed = take_order(services, order(), "{}").placed
+    assert placed.created
+    summary = order_queries.order_summary(services, placed.summary_id)
+    assert [i["status"] for i in summary["items"]] == ["allocated"] * 3
+
+
+@pytest.mark.parametrize("fault", [*FAULTS, "while recording the plan"])
+def test_a_failure_while_routing_on_demand_leaves_what_reconciliation_settles(
+    services: Services, monkeypatch: pytest.MonkeyPatch, fault: str
+) -> None:
+    empty = [{"location_id": r["location_id"], "sku": r["sku"], "on_hand": 0} for r in STOCK]
+    from inventory.records import parse_json
+
+    services.inventory.upsert(parse_json(empty))
+    placed = take_order(services, order(), "{}").placed  # nothing to route yet
+    services.inventory.upsert(parse_json(STOCK))
+    inject = FAULTS.get(fault, fail_recording_the_plan)
+    with monkeypatch.context() as patch:
+        inject(patch, services)
+        with pytest.raises((InventoryUnavailable, exc.OperationalError)):
+            route_summary(services, placed.summary_id)
+    reconcile(services, draft_age=0.0)
+    assert broken_links(services) == []
+    route_summary(services, placed.summary_id)  # a person routes it again after the fix
+    summary = order_queries.order_summary(services, placed.summary_id)
+    assert [i["status"] for i in summary["items"]] == ["allocated"] * 3
+    assert broken_links(services) == []
 
 
 def test_reconciliation_with_nothing_broken_changes_nothing(services: Services) -> None:
