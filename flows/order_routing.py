@@ -73,6 +73,8 @@ def carry_out(services: Services, plan: Plan, *, automatic: bool = False) -> Rou
         results = services.inventory.reserve_many(
             [(fo_id, lines, MAX_TTL_SECONDS) for fo_id, lines in plan.drafts]
         )
+        if _activate_all(services, plan, results, outcome):
+            break
         if not _settle(services, plan, results, outcome, last=attempt == MAX_PLANS - 1):
             break
         plan = _plan(services, plan.summary_id, automatic=automatic, groups=plan.groups)
@@ -88,6 +90,9 @@ class Plan:
     groups: list[str] = field(default_factory=list)  # planned (their exceptions settle later)
     drafts: list[Draft] = field(default_factory=list)
     skipped: str | None = None
+    # Every planned unit has a Draft and no routing exception waits on the planned groups:
+    # once all reservations hold, settling is only Draft → Allocated (no summary load).
+    complete: bool = True
 
 
 def _plan(services: Services, key: str, *, automatic: bool, groups: Collection[str] | None) -> Plan:
@@ -140,6 +145,9 @@ def plan_groups(
         if drafts:
             plan.groups.append(group.id)
             plan.drafts += drafts
+            waiting = any(pe.attached_id == group.id for pe in routing_exceptions)
+            if waiting or _units_left(summary, group.id):
+                plan.complete = False
         else:
             _exceptions_for(uow, summary, group.id, routing_exceptions)
     return plan
@@ -238,6 +246,26 @@ def _draft_fos(summary: OrderSummary, group: DeliveryGroupSummary, route: RouteO
         ]
         drafts.append((fo_id, reserve))
     return drafts
+
+
+def _activate_all(
+    services: Services,
+    plan: Plan,
+    results: Sequence[Reservation | InventoryError],
+    outcome: RouteOutcome,
+) -> bool:
+    """The common case of step 3: a complete plan whose reservations all held. Activating
+    Drafts moves no quantity, so it needs no summary load (the status guard of the update is
+    the Draft → Allocated rule). False: take the general path."""
+    if not plan.complete or any(isinstance(r, InventoryError) for r in results):
+        return False
+    fo_ids = [fo_id for fo_id, _ in plan.drafts]
+    with services.uow() as uow:
+        if uow.activate_drafts(plan.summary_id, fo_ids) != len(fo_ids):
+            return False  # reconciliation touched one meanwhile: roll back, go the long way
+        uow.commit()
+    outcome.fulfillment_order_ids += fo_ids
+    return True
 
 
 def _settle(

@@ -418,6 +418,33 @@ class OrderUnitOfWork(OrderRecords):
             )
         )
 
+    def activate_drafts(self, summary_id: str, fo_ids: Sequence[str]) -> int:
+        """Draft → Allocated for ``fo_ids`` of one summary, without loading it; the summary's
+        version moves as on any save. Returns how many FOs were Draft and moved."""
+        now = self.now
+        bumped = self.conn.execute(
+            update(order_summaries)
+            .where(order_summaries.c.id == summary_id)
+            .values(version=order_summaries.c.version + 1)
+        )
+        moved = self.conn.execute(
+            update(fulfillment_orders)
+            .where(
+                and_(
+                    fulfillment_orders.c.id.in_(list(fo_ids)),
+                    fulfillment_orders.c.status == "Draft",
+                )
+            )
+            .values(status="Allocated", updated_at=now)
+        )
+        if bumped.rowcount != 1:
+            return 0
+        self.conn.execute(
+            insert(fulfillment_order_history),
+            [{"fulfillment_order_id": f, "status": "Allocated", "at": now} for f in fo_ids],
+        )
+        return int(moved.rowcount)
+
     def fulfillment_order_summary_id(self, fo_id: str) -> str:
         query = select(fulfillment_orders.c.summary_id).where(fulfillment_orders.c.id == fo_id)
         found = self.conn.execute(query).scalar_one_or_none()

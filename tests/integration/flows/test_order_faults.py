@@ -60,6 +60,7 @@ def fail_after_reserving(monkeypatch: pytest.MonkeyPatch, services: Services) ->
     def crash(*_: Any, **__: Any) -> Any:
         raise exc.OperationalError("UPDATE", {}, Exception("injected: database went away"))
 
+    monkeypatch.setattr(order_routing, "_activate_all", crash)  # the common path
     monkeypatch.setattr(order_routing, "_settle", crash)
 
 
