@@ -75,16 +75,14 @@ def place_order(services: Services, order: Order, body: str) -> Placed:
         issues = _against_network(services.config().network, order) + _unknown_skus(uow, order)
         if issues:
             raise InvalidDocument("order", issues)
-        existing = _existing(uow, order.order_number, print_)
-        if existing is not None:
-            return existing
         summary = summary_from_order(order, f"OS-{uuid.uuid4().hex[:20]}")
         try:
             uow.add_order(
                 order.order_number, summary.id, print_, body, order.source, order.external_id
             )
         except exc.IntegrityError:
-            # Another worker recorded this number between our read and our insert.
+            # The number is taken (a retry, or another worker just now): the primary key
+            # decides, so the common case (a new order) needs no read first.
             uow.conn.rollback()
             with services.uow() as again:
                 found = _existing(again, order.order_number, print_)
