@@ -75,6 +75,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 
 import flows.order_routing
 import flows.order_sources
+from benchmarks.test_bench_record import postgres_schema
 from flows.bootstrap import Services, bootstrap
 from flows.order_schema import (
     fulfillment_order_lines,
@@ -279,31 +280,15 @@ def stack_env(kind: str, network: dict[str, Any], skus: int) -> Iterator[dict[st
             env["OMNIROUTE_DATABASE_URL"] = f"sqlite:///{directory / 'omniroute.db'}"
         elif kind == "production":
             redis_url = _redis_url()
-            env["OMNIROUTE_DATABASE_URL"] = stack.enter_context(postgres_schema(_database_url()))
+            env["OMNIROUTE_DATABASE_URL"] = stack.enter_context(
+                postgres_schema(_database_url(), named=True)
+            )
             env["OMNIROUTE_REDIS_URL"] = redis_url
             env["OMNIROUTE_REDIS_PREFIX"] = prefix = f"omniroute-bench-{uuid.uuid4().hex[:12]}"
             stack.callback(delete_redis_prefix, redis_url, prefix)
         else:
             raise ValueError(f"unknown stack {kind!r}")
         yield env
-
-
-@contextmanager
-def postgres_schema(database_url: str) -> Iterator[str]:
-    """A URL whose connections see only a fresh schema, dropped afterwards (as
-    benchmarks/test_bench_record.py), and name themselves after it (``application_name``:
-    the meter finds their backends by it)."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in database_url else "?"
-    try:
-        yield f"{database_url}{separator}options=-csearch_path%3D{schema}&application_name={schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager

@@ -120,16 +120,19 @@ def _load() -> str:
 
 
 @contextmanager
-def postgres_schema(database_url: str) -> Iterator[str]:
+def postgres_schema(database_url: str, *, named: bool = False) -> Iterator[str]:
     """A URL whose connections see only a fresh schema, dropped afterwards (as the
-    ``postgres_schema_url`` fixture of tests/conftest.py: raw SQL and COPY see it too)."""
+    ``postgres_schema_url`` fixture of tests/conftest.py: raw SQL and COPY see it too).
+    ``named``: the connections also take the schema as their ``application_name``, so a
+    meter can find their server processes."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(database_url)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     separator = "&" if "?" in database_url else "?"
+    name = f"&application_name={schema}" if named else ""
     try:
-        yield f"{database_url}{separator}options=-csearch_path%3D{schema}"
+        yield f"{database_url}{separator}options=-csearch_path%3D{schema}{name}"
     finally:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -3,33 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from flows.bootstrap import Services
 from flows.shopify import webhook_signature
-from tests.conftest import delete_redis_prefix
-from tests.e2e.test_http_order_life import SECRET, SHOPIFY, STOCK, _services, order
+from tests.support.orders import SECRET, SHOPIFY, order
 
 
-@pytest.fixture(params=["embedded", "production"])
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    if request.param == "embedded":
-        services = _services(f"sqlite:///{tmp_path / 'omniroute.db'}", None)
-    else:
-        redis_url = request.getfixturevalue("redis_url")
-        services = _services(request.getfixturevalue("postgres_schema_url"), redis_url)
-    try:
-        with TestClient(create_app(services)) as test_client:
-            assert test_client.patch("/v1/inventory", json=STOCK).status_code == 200
-            yield test_client
-    finally:
-        services.close()
-        if request.param == "production":
-            delete_redis_prefix(redis_url, services.settings.redis_prefix)
+@pytest.fixture
+def client(order_services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(order_services)) as test_client:
+        yield test_client
 
 
 def fields_of(answer: Any) -> list[str]:

@@ -5,125 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from flows.bootstrap import Services, bootstrap
-from flows.settings import Settings
+from flows.bootstrap import Services
 from flows.shopify import webhook_signature
-from tests.conftest import delete_redis_prefix
-from tests.e2e.conftest import small_env
-
-SECRET = "shh-test-secret"
-SHOPIFY = Path(__file__).parents[1] / "data" / "shopify"
-
-# Newark, NJ: DC01 (PA) and ST02 (NYC) are near; DC02 is in Los Angeles.
-STOCK = [
-    {"location_id": "DC01", "sku": "SKU-A", "on_hand": 5},
-    {"location_id": "ST02", "sku": "SKU-B", "on_hand": 5},
-    {"location_id": "DC02", "sku": "SKU-B", "on_hand": 5},
-    {"location_id": "ST03", "sku": "SKU-C", "on_hand": 5},
-    # the Shopify fixture's SKUs
-    {"location_id": "DC01", "sku": "TEE-BLK-M", "on_hand": 10},
-    {"location_id": "DC01", "sku": "MUG-CER-12", "on_hand": 10},
-    {"location_id": "DC01", "sku": "SOCK-3PK-GRY", "on_hand": 10},
-]
+from tests.support.orders import SECRET, SHOPIFY, order
 
 
-def order(number: str = "W-1001", **changes: Any) -> dict[str, Any]:
-    document: dict[str, Any] = {
-        "order_number": number,
-        "channel": "web",
-        "currency": "USD",
-        "lifecycle": "managed",
-        "placed_at": "2026-11-30T10:00:00Z",
-        "customer": {"id": "C-17", "email": "ana@example.com"},
-        "delivery_groups": [
-            {
-                "id": "DG1",
-                "method": "ship",
-                "delivery_method_id": "STANDARD",
-                "address": {
-                    "name": "Ana Ruiz",
-                    "line1": "1 Main St",
-                    "city": "Newark",
-                    "region": "NJ",
-                    "postal_code": "07102",
-                    "country": "US",
-                    "lat": 40.73,
-                    "lon": -74.17,
-                },
-                "charge": 599,
-                "charge_tax": 48,
-            },
-            {"id": "DG2", "method": "pickup", "location_id": "ST03", "charge": 0, "charge_tax": 0},
-        ],
-        "lines": [
-            {
-                "id": "1",
-                "sku": "SKU-A",
-                "quantity": 2,
-                "unit_price": 1999,
-                "tax": 320,
-                "discount": 200,
-                "delivery_group": "DG1",
-            },
-            {
-                "id": "2",
-                "sku": "SKU-B",
-                "quantity": 1,
-                "unit_price": 4500,
-                "tax": 360,
-                "discount": 0,
-                "delivery_group": "DG1",
-            },
-            {
-                "id": "3",
-                "sku": "SKU-C",
-                "quantity": 1,
-                "unit_price": 1000,
-                "tax": 80,
-                "discount": 0,
-                "delivery_group": "DG2",
-            },
-        ],
-        "discounts": [{"code": "WELCOME5", "amount": 500}],
-        "payment": {
-            "authorization_id": "AUTH-88",
-            "gateway": "test",
-            "amount": 10205,
-            "expires_at": "2026-12-07T10:00:00Z",
-        },
-    }
-    document.update(changes)
-    return document
-
-
-def _services(database_url: str, redis_url: str | None) -> Services:
-    env = small_env(database_url, redis_url)
-    env["OMNIROUTE_SHOPIFY_WEBHOOK_SECRET"] = SECRET
-    return bootstrap(Settings.from_env(env))
-
-
-@pytest.fixture(params=["embedded", "production"])
-def client(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestClient]:
-    if request.param == "embedded":
-        services = _services(f"sqlite:///{tmp_path / 'omniroute.db'}", None)
-    else:
-        redis_url = request.getfixturevalue("redis_url")
-        services = _services(request.getfixturevalue("postgres_schema_url"), redis_url)
-    try:
-        with TestClient(create_app(services)) as test_client:
-            assert test_client.patch("/v1/inventory", json=STOCK).status_code == 200
-            yield test_client
-    finally:
-        services.close()
-        if request.param == "production":
-            delete_redis_prefix(redis_url, services.settings.redis_prefix)
+@pytest.fixture
+def client(order_services: Services) -> Iterator[TestClient]:
+    with TestClient(create_app(order_services)) as test_client:
+        yield test_client
 
 
 def fos_of(summary: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -17,7 +17,7 @@ from flows.settings import Settings
 from inventory.model import StockSet
 from tests.conftest import delete_redis_prefix
 from tests.e2e.conftest import small_env
-from tests.e2e.test_http_order_life import order
+from tests.support.orders import order
 
 ORDERS = 50
 UNITS = 10

@@ -4,45 +4,26 @@ active Fulfillment Order is without its reservation, and the order can be routed
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import exc, select
 
 from flows import order_queries, order_routing
-from flows.bootstrap import Services, bootstrap
+from flows.bootstrap import Services
 from flows.db import metadata
 from flows.order_reconcile import reconcile
 from flows.order_routing import route_summary
 from flows.order_sources import take_order
 from flows.order_store import OrderUnitOfWork
-from flows.settings import Settings
 from inventory.errors import InventoryUnavailable, UnknownReservation
 from summary.fulfillment import ACTIVE
-from tests.conftest import delete_redis_prefix
-from tests.e2e.conftest import small_env
-from tests.e2e.test_http_order_life import STOCK, order
+from tests.support.orders import STOCK, order
 
 
-@pytest.fixture(params=["embedded", "production"])
-def services(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Services]:
-    if request.param == "embedded":
-        env = small_env(f"sqlite:///{tmp_path / 'omniroute.db'}")
-    else:
-        redis_url = request.getfixturevalue("redis_url")
-        env = small_env(request.getfixturevalue("postgres_schema_url"), redis_url)
-    built = bootstrap(Settings.from_env(env))
-    from inventory.records import parse_json
-
-    built.inventory.upsert(parse_json(STOCK))
-    try:
-        yield built
-    finally:
-        built.close()
-        if request.param == "production":
-            delete_redis_prefix(redis_url, built.settings.redis_prefix)
+@pytest.fixture
+def services(order_services: Services) -> Services:
+    return order_services
 
 
 class Boom(RuntimeError):
