@@ -724,6 +724,7 @@ STEPS = (
     ("engine", flows.order_routing, "preview"),
     ("answer_json", flows.order_routing, "_answer_document"),
     ("activate", flows.order_routing, "_settle"),
+    ("activate_all", flows.order_routing, "_activate_all"),
 )
 
 
@@ -796,7 +797,8 @@ def _breakdown(steps: Steps, count: int) -> list[tuple[str, float, float]]:
         ("  in it, plan: engine preview (explain=full)", of("engine")),
         ("  in it, plan: the answer as JSON for the routing attempt", of("answer_json")),
         ("reserve: cache + record", of("reserve")),
-        ("settle: load the summary, FOs Allocated, routing exceptions, commit", of("activate")),
+        ("activate (common case): Draft -> Allocated, no summary load, commit", of("activate_all")),
+        ("settle (otherwise): load the summary, FOs, routing exceptions, commit", of("activate")),
         ("total per order (take_order)", of("total")),
     ]
     return [(name, ms, sql) for name, (ms, sql) in rows]
