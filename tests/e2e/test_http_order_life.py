@@ -184,3 +184,33 @@ def test_units_no_location_can_fill_raise_a_routing_exception_and_a_later_route_
     routed = client.post("/v1/order-summaries/W-1001/route").json()
     assert routed["summary"]["items"][0]["status"] == "allocated"
     assert routed["summary"]["active_process_exception_count"] == 0
+
+
+def test_a_store_reads_its_work_queue_page_by_page(client: TestClient) -> None:
+    for n in range(3):
+        document = order(f"Q-{n}")
+        document["delivery_groups"] = document["delivery_groups"][1:]  # the pickup at ST03
+        document["lines"] = [
+            {"id": "1", "sku": "SKU-C", "quantity": 1, "unit_price": 1000, "delivery_group": "DG2"}
+        ]
+        document["discounts"] = []
+        assert client.post("/v1/orders", json=document).status_code == 201
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"location_id": "ST03", "status": "Allocated", "limit": 2}
+        if cursor:
+            params["cursor"] = cursor
+        page = client.get("/v1/fulfillment-orders", params=params).json()
+        assert len(page["items"]) <= 2
+        seen += [fo["id"] for fo in page["items"]]
+        assert all(fo["location_id"] == "ST03" for fo in page["items"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)) == 3
+    assert client.get("/v1/fulfillment-orders", params={"location_id": "DC01"}).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
+    assert client.get("/v1/fulfillment-orders", params={"limit": 0}).status_code == 422
