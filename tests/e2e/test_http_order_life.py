@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from flows.bootstrap import Services
 from flows.shopify import webhook_signature
-from tests.support.orders import SECRET, SHOPIFY, order
+from tests.support.orders import SECRET, SHOPIFY, STOCK, order
 
 
 @pytest.fixture
@@ -137,14 +137,27 @@ def test_a_signed_shopify_webhook_becomes_a_routed_summary(client: TestClient) -
     assert summary["order_number"] == "#1071"
     assert summary["totals"]["grand_total"] == 8408
     assert [fo["location_id"] for fo in summary["fulfillment_orders"]] == ["DC01"]
-    for fo in summary["fulfillment_orders"]:
+    backup = [{"location_id": "DC02", "sku": r["sku"], "on_hand": 10} for r in STOCK[4:]]
+    assert client.patch("/v1/inventory", json=backup).status_code == 200
+    first = summary["fulfillment_orders"][0]["id"]
+    rejected = client.post(
+        f"/v1/fulfillment-orders/{first}/status", json={"status": "Rejected", "reason": "damaged"}
+    )
+    assert rejected.status_code == 200, rejected.text
+    summary = client.get("/v1/order-summaries/#1071".replace("#", "%23")).json()
+    live = [fo for fo in summary["fulfillment_orders"] if fo["status"] == "Allocated"]
+    assert [fo["location_id"] for fo in live] == ["DC02"]
+    assert availability(client, "DC01", "TEE-BLK-M")["on_hand"] == 10  # not not_in_stock
+    for fo in live:
         shipped = client.post(
             f"/v1/fulfillment-orders/{fo['id']}/status", json={"status": "Fulfilled"}
         )
         assert shipped.status_code == 200, shipped.text
     by_id = client.get(f"/v1/order-summaries/{summary['external_id']}").json()
     assert by_id["id"] == summary["id"]
-    assert by_id["payment"]["captured"] == 8408
+    assert by_id["status"] == "fulfilled"
+    assert by_id["payment"]["captured"] == 8408 <= by_id["payment"]["authorized"]
+    assert client.get("/v1/orders/%231071").content == raw
     replay = client.post("/v1/order-sources/shopify/orders", content=raw, headers=headers)
     assert replay.status_code == 200
     assert replay.json()["id"] == summary["id"]
