@@ -227,3 +227,25 @@ def test_a_store_reads_its_work_queue_page_by_page(client: TestClient) -> None:
         "next_cursor": None,
     }
     assert client.get("/v1/fulfillment-orders", params={"limit": 0}).status_code == 422
+
+
+@pytest.mark.parametrize(("postal_code", "located"), [("07102", True), ("00000", False)])
+def test_an_address_without_coordinates_is_located_by_its_zip_code_or_waits_for_a_person(
+    client: TestClient, postal_code: str, located: bool
+) -> None:
+    groups = order()["delivery_groups"][:1]
+    address = {k: v for k, v in groups[0]["address"].items() if k not in ("lat", "lon")}
+    groups[0] = {**groups[0], "address": {**address, "postal_code": postal_code}}
+    document = order(delivery_groups=groups, lines=order()["lines"][:2])
+    summary = client.post("/v1/orders", json=document).json()
+    group = summary["delivery_groups"][0]
+    if located:
+        assert (round(group["lat"], 1), round(group["lon"], 1)) == (40.7, -74.2)
+        assert summary["active_process_exception_count"] == 0
+        assert summary["fulfillment_orders"]
+    else:
+        assert (group["lat"], group["lon"]) == (None, None)  # never a guessed destination
+        assert summary["fulfillment_orders"] == []
+        pes = client.get("/v1/process-exceptions", params={"order_summary_id": "W-1001"}).json()
+        assert [pe["category"] for pe in pes["items"]] == ["routing"]
+        assert "00000" in pes["items"][0]["message"]
