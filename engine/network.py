@@ -3,6 +3,11 @@
 Pydantic models validate the network document (JSON or YAML) of DESIGN.md. The engine reads
 the network through :class:`NetworkArrays`, a column view built once per network, so that
 candidate generation is vectorised instead of looping over location objects.
+
+Every number has a documented bound, named in the field's description (and so in the JSON
+Schema): costs 0..1,000,000, priority -1,000,000..1,000,000, daily capacity
+0..10,000,000 units, days 0..365, distances up to 40,000 km (longer than any great-circle
+distance on Earth, about 20,000 km).
 """
 
 from __future__ import annotations
@@ -16,19 +21,30 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-LocationType = Literal["warehouse", "store"]
+from rules.schema import LocationType
+
 Capability = Literal["ship", "pickup"]
 DeliveryKind = Literal["ship", "pickup"]
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
+MAX_COST = 1_000_000.0  # a shipment or per-unit routing cost
+MAX_PRIORITY = 1_000_000  # |priority|
+MAX_DAILY_CAPACITY = 10_000_000  # units a location ships a day
+MAX_DAYS = 365  # processing or transit, working days
+MAX_KM = 40_000.0  # any distance bound; the longest great-circle distance is ~20,015 km
 
 
 class TransitBand(BaseModel):
     """Deliveries up to ``max_km`` (``None`` = any distance) take ``days`` working days."""
 
     model_config = _STRICT
-    max_km: float | None = Field(default=None, gt=0)
-    days: int = Field(ge=0)
+    max_km: float | None = Field(
+        default=None,
+        gt=0.0,
+        le=MAX_KM,
+        description="deliveries up to this many km, 0 < max_km <= 40,000; null: any distance",
+    )
+    days: int = Field(ge=0, le=MAX_DAYS, description="transit, working days, 0..365")
 
 
 class DeliveryMethod(BaseModel):
@@ -42,15 +58,39 @@ class Location(BaseModel):
     model_config = _STRICT
     id: str = Field(min_length=1)
     type: LocationType
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90, description="latitude, degrees, -90..90")
+    lon: float = Field(ge=-180, le=180, description="longitude, degrees, -180..180")
     capabilities: tuple[Capability, ...] = ("ship",)
-    shipment_cost: float = Field(default=0.0, ge=0)
-    handling_cost_per_unit: float = Field(default=0.0, ge=0)
-    priority: int = 0
-    daily_capacity_units: int | None = Field(default=None, ge=0)
-    processing_days: int = Field(default=0, ge=0)
-    cutoff_hour: int | None = Field(default=None, ge=0, le=23)
+    shipment_cost: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=MAX_COST,
+        description="routing cost per Fulfillment Order from here, 0..1,000,000",
+    )
+    handling_cost_per_unit: float = Field(
+        default=0.0, ge=0.0, le=MAX_COST, description="routing cost per unit, 0..1,000,000"
+    )
+    priority: int = Field(
+        default=0,
+        ge=-MAX_PRIORITY,
+        le=MAX_PRIORITY,
+        description="higher = less preferred (times priority_weight), -1,000,000..1,000,000",
+    )
+    daily_capacity_units: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_DAILY_CAPACITY,
+        description="units shipped a day, 0..10,000,000; null: no limit",
+    )
+    processing_days: int = Field(
+        default=0, ge=0, le=MAX_DAYS, description="working days before a parcel leaves, 0..365"
+    )
+    cutoff_hour: int | None = Field(
+        default=None,
+        ge=0,
+        le=23,
+        description="local hour after which orders ship a day later, 0..23",
+    )
     time_zone: str | None = None
 
     @field_validator("time_zone")

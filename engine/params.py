@@ -34,8 +34,8 @@ class SolveParams:
             takes (orders without line_split, ship-complete orders): ``"mip"`` (HiGHS
             through MathOpt) or ``"cpsat"``.
         prune: drop candidates that provably cannot improve route 1 before the solver path
-            (:mod:`engine.prune`). Route 1 stays optimal; routes 2..k are then the best found
-            among the kept candidates. Off, CP-SAT returns the true k best.
+            (:mod:`engine.solvers.prune`). Route 1 stays optimal; routes 2..k are then the
+            best found among the kept candidates. Off, CP-SAT returns the true k best.
         validate: check the problem's contract first (:func:`engine.costing.validate_problem`);
             problems built by :mod:`engine.candidates` are valid by construction, so the
             preview path skips the check.
@@ -44,9 +44,10 @@ class SolveParams:
         mip_gap_abs: the MIP stops when its incumbent is within this absolute cost of the
             bound (costs are currency units, so 1e-6 is exact for prices in cents).
         force_solver: ``"auto"`` picks the DP when it fits, else the location-set search
-            (:mod:`engine.setsearch`) when it applies, else ``exact_solver``; the others force
-            one path (tests compare them). Forcing ``"dp"`` on a problem too big for it, or
-            ``"search"`` on one it does not apply to, raises :class:`InvalidParamsError`.
+            (:mod:`engine.solvers.setsearch`) when it applies, else ``exact_solver``; the
+            others force one path (tests compare them). Forcing ``"dp"`` on a problem too big
+            for it, or ``"search"`` on one it does not apply to, raises
+            :class:`InvalidParamsError`.
     """
 
     time_limit_s: float = 0.5

@@ -41,6 +41,14 @@ class StockReader(Protocol):
         ...
 
 
+def select_policy(rules: Rules, order: Order) -> Policy | None:
+    """The policy that applies to ``order``: the first whose ``when`` matches its delivery
+    method, channel and (ship orders) destination country, or ``None``."""
+    delivery = order.delivery
+    country = delivery.country if delivery.method == "ship" else None
+    return rules.policy_for(delivery.method, order.channel, country)
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
     network: Network
@@ -66,7 +74,7 @@ def preview(
     """The route preview of one order. Raises :class:`PreviewInputError` for an order that
     names a location or delivery method the network does not know."""
     method = _checked_method(order, network)
-    policy = rules.select_policy(order)
+    policy = select_policy(rules, order)
     skus, line_sku = sku_rows(order)
     # an order no policy takes needs no stock: skip the read
     atf = _NO_STOCK if policy is None else stock.atf_matrix(skus, network.location_ids)
@@ -105,7 +113,8 @@ def preview_many(
         skus, line_sku = sku_rows(order)
         assert atf is not None  # every order has a line
         order_atf = atf[[rows[sku] for sku in skus]]
-        answers.append(_answer(order, rules.select_policy(order), method, order_atf, line_sku, ctx))
+        policy = select_policy(rules, order)
+        answers.append(_answer(order, policy, method, order_atf, line_sku, ctx))
     return answers
 
 

@@ -9,15 +9,15 @@ field path and what was expected.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
 from pydantic import ValidationError
 
-from engine.network import Network
 from rules.documents import (
     Format,
     ParsedDocument,
@@ -33,6 +33,7 @@ from rules.version import rules_version
 
 __all__ = [
     "LoadedRules",
+    "NetworkIds",
     "NetworkRefs",
     "check_references",
     "default_rules",
@@ -45,6 +46,17 @@ __all__ = [
 DEFAULT_RULES_SOURCE = "rules/default.yaml"
 
 
+class NetworkIds(Protocol):
+    """What :meth:`NetworkRefs.from_network` reads of a network: its location ids and its
+    location groups by id. ``engine.network.Network`` has both; rules never import it."""
+
+    @property
+    def location_ids(self) -> Iterable[str]: ...
+
+    @property
+    def groups(self) -> Mapping[str, object]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class NetworkRefs:
     """The ids a rules file may refer to: the network's locations and location groups."""
@@ -53,7 +65,7 @@ class NetworkRefs:
     group_ids: frozenset[str]
 
     @classmethod
-    def from_network(cls, network: Network) -> NetworkRefs:
+    def from_network(cls, network: NetworkIds) -> NetworkRefs:
         return cls(frozenset(network.location_ids), frozenset(network.groups))
 
 

@@ -133,13 +133,20 @@ def _expected(kind: str, ctx: dict[str, Any], item: ErrorDetails) -> str:
         key, symbol = _COMPARISONS[kind]
         bound = ctx[key]
         noun = "an integer" if isinstance(bound, int) else "a number"
-        return f"expected {noun} {symbol} {bound:g}"
+        return f"expected {noun} {symbol} {_number(bound)}"
     if kind == "literal_error":
         return f"expected {ctx['expected']}"
     if kind == "too_short":
         n = ctx["min_length"]
         return "expected a non-empty list" if n == 1 else f"expected at least {n} items"
     return str(item["msg"])
+
+
+def _number(bound: float) -> str:
+    """``1000000.0`` → ``1,000,000``; ``0.5`` → ``0.5``."""
+    if float(bound).is_integer() and abs(bound) < 1e15:
+        return f"{int(bound):,}"
+    return f"{bound:g}"
 
 
 def _got(kind: str, ctx: dict[str, Any], value: object) -> str:

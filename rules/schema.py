@@ -5,6 +5,11 @@ order applies to it. Every model forbids unknown keys so that a typo in a rules 
 loudly instead of silently doing nothing, and scalar fields are strict: YAML users easily
 write ``"3"`` or ``1.5`` where an integer is meant, or ``country: NO`` (which YAML reads as
 ``false``), and silently coercing those would route orders under rules nobody wrote.
+
+Every number has a documented bound, named in the field's description (and so in the JSON
+Schema editors read): costs and penalties 0..1,000,000, max_distance_km up to 40,000 (longer
+than any great-circle distance), max_delivery_days 0..365, buffer units 0..1,000,000,
+max_locations 1..100. Bounds never change a rules version: the version hashes the values.
 """
 
 from __future__ import annotations
@@ -26,19 +31,25 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from engine.network import LocationType
-from engine.order import Order
 from rules.messages import LocatedValueError
 
 _STRICT = ConfigDict(extra="forbid", frozen=True)
 
+LocationType = Literal["warehouse", "store"]
+"""The kinds of location a network has (the network model of ``engine.network`` uses it)."""
 DeliveryMethodName = Literal["ship", "pickup"]
 _DELIVERY_METHODS: frozenset[str] = frozenset(("ship", "pickup"))
 _LOCATION_TYPES: tuple[LocationType, ...] = ("warehouse", "store")
 
+MAX_AMOUNT = 1_000_000.0  # any cost weight or penalty
+MAX_DISTANCE_KM = 40_000.0  # the longest great-circle distance is ~20,015 km
+MAX_DELIVERY_DAYS = 365
+MAX_BUFFER_UNITS = 1_000_000
+MAX_LOCATIONS = 100  # Fulfillment Orders for one order
+
 Name = Annotated[StrictStr, Field(min_length=1)]
-Amount = Annotated[float, Strict(), Field(ge=0.0, allow_inf_nan=False)]
-"""A routing cost weight: a finite number >= 0 (an integer like ``5`` is fine)."""
+Amount = Annotated[float, Strict(), Field(ge=0.0, le=MAX_AMOUNT, allow_inf_nan=False)]
+"""A routing cost weight: a number 0..1,000,000 (an integer like ``5`` is fine)."""
 
 
 def _one_or_many(value: object) -> object:
@@ -91,12 +102,13 @@ class When(BaseModel):
         default=None, description="destination country code(s) of ship orders, e.g. US"
     )
 
-    def matches(self, order: Order) -> bool:
-        delivery = order.delivery
+    def matches(self, delivery_method: str, channel: str, country: str | None) -> bool:
+        """Whether an order with these facts meets every condition (``country`` is the ship
+        destination's, ``None`` for a pickup or an unknown country)."""
         checks: list[tuple[frozenset[str] | None, str | None]] = [
-            (_as_set(self.delivery_method), delivery.method),
-            (_as_set(self.channel), order.channel),
-            (_as_set(self.country), getattr(delivery, "country", None)),
+            (_as_set(self.delivery_method), delivery_method),
+            (_as_set(self.channel), channel),
+            (_as_set(self.country), country),
         ]
         return all(allowed is None or value in allowed for allowed, value in checks)
 
@@ -123,24 +135,32 @@ class Sources(BaseModel):
     )
     max_distance_km: Annotated[float, Strict()] | None = Field(
         default=None,
-        gt=0,
+        gt=0.0,
+        le=MAX_DISTANCE_KM,
         allow_inf_nan=False,
-        description="only locations within this great-circle distance of a ship destination",
+        description="only locations within this great-circle distance of a ship destination, "
+        "km, 0 < max_distance_km <= 40,000",
     )
     exclude_locations: tuple[Name, ...] = Field(
         default=(), description="location ids that never serve orders under this policy"
     )
     max_delivery_days: StrictInt | None = Field(
-        default=None, ge=0, description="only locations that deliver within this many working days"
+        default=None,
+        ge=0,
+        le=MAX_DELIVERY_DAYS,
+        description="only locations that deliver within this many working days, 0..365",
     )
+
+
+BufferUnits = Annotated[StrictInt, Field(ge=0, le=MAX_BUFFER_UNITS)]
 
 
 class InventoryRules(BaseModel):
     model_config = _STRICT
-    buffer_units: dict[LocationType, Annotated[StrictInt, Field(ge=0)]] = Field(
+    buffer_units: dict[LocationType, BufferUnits] = Field(
         default_factory=dict,
         validate_default=True,
-        description="units held back per location type, on top of safety stock",
+        description="units held back per location type, on top of safety stock, 0..1,000,000",
     )
 
     @field_validator("buffer_units")
@@ -157,7 +177,10 @@ class InventoryRules(BaseModel):
 class Split(BaseModel):
     model_config = _STRICT
     max_locations: StrictInt = Field(
-        default=3, ge=1, description="most Fulfillment Orders (locations) for one order"
+        default=3,
+        ge=1,
+        le=MAX_LOCATIONS,
+        description="most Fulfillment Orders (locations) for one order, 1..100",
     )
     line_split: StrictBool = Field(
         default=True, description="may one line's quantity come from several locations"
@@ -169,11 +192,17 @@ class Split(BaseModel):
 
 class Cost(BaseModel):
     model_config = _STRICT
-    per_km: Amount = Field(default=0.0, description="per Fulfillment Order, per km to destination")
-    split_penalty: Amount = Field(default=0.0, description="per Fulfillment Order beyond the first")
-    unfilled_unit_penalty: Amount = Field(default=1000.0, description="per unit left unfilled")
+    per_km: Amount = Field(
+        default=0.0, description="per Fulfillment Order, per km to destination, 0..1,000,000"
+    )
+    split_penalty: Amount = Field(
+        default=0.0, description="per Fulfillment Order beyond the first, 0..1,000,000"
+    )
+    unfilled_unit_penalty: Amount = Field(
+        default=1000.0, description="per unit left unfilled, 0..1,000,000"
+    )
     priority_weight: Amount = Field(
-        default=0.0, description="per unit shipped, times the location's priority"
+        default=0.0, description="per unit shipped, times the location's priority, 0..1,000,000"
     )
 
 
@@ -215,6 +244,9 @@ class Rules(BaseModel):
             first[policy.name] = i
         return self
 
-    def select_policy(self, order: Order) -> Policy | None:
-        """The first policy whose ``when`` matches ``order``, or ``None``."""
-        return next((p for p in self.policies if p.when.matches(order)), None)
+    def policy_for(self, delivery_method: str, channel: str, country: str | None) -> Policy | None:
+        """The first policy whose ``when`` matches an order with these facts, or ``None``
+        (``engine.preview.select_policy`` reads the facts off an order)."""
+        return next(
+            (p for p in self.policies if p.when.matches(delivery_method, channel, country)), None
+        )

@@ -59,6 +59,13 @@ BAD_INPUTS = {
         '"delivery":{"method":"ship","lat":1,"lon":1}}\n',
         "lines[0].quantity",
     ),
+    "huge-quantity": (
+        "orders",
+        "o.jsonl",
+        '{"id":"O","lines":[{"id":"1","sku":"S","quantity":' + str(10**30) + "}],"
+        '"delivery":{"method":"ship","lat":1,"lon":1}}\n',
+        "lines[0].quantity: expected an integer <= 1,000,000",
+    ),
     "malformed-order": ("orders", "o.jsonl", "{this is not json\n", "o.jsonl:1"),
     "unknown-delivery-method": (
         "orders",

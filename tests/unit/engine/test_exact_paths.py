@@ -8,11 +8,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine import setsearch
 from engine.params import SolveParams
 from engine.problem import RoutingProblem
-from engine.prune import prune, stocked_candidates
 from engine.solve import solve
+from engine.solvers import setsearch
+from engine.solvers.prune import prune, stocked_candidates
 from tests.unit.engine.bruteforce import all_route_costs
 from tests.unit.engine.instances import small_problem
 from tests.unit.engine.test_optimality import _assert_valid, _tol

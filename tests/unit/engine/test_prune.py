@@ -9,8 +9,8 @@ import pytest
 
 from engine.params import SolveParams
 from engine.problem import RoutingProblem
-from engine.prune import prune, stocked_candidates
 from engine.solve import solve
+from engine.solvers.prune import prune, stocked_candidates
 from tests.unit.engine.bruteforce import all_route_costs
 from tests.unit.engine.instances import small_problem
 

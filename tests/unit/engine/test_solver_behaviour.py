@@ -7,12 +7,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from engine import dp
 from engine.costing import check_route
 from engine.errors import InvalidParamsError, InvalidProblemError
 from engine.params import SolveParams
 from engine.problem import RoutingProblem
 from engine.solve import solve, warm
+from engine.solvers import dp
 
 
 def _problem(**changes: object) -> RoutingProblem:

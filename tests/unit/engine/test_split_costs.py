@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import blockcosts, dp
 from engine.problem import RoutingProblem
+from engine.solvers import blockcosts, dp
 
 
 def _split_problem(seed: int, caps: tuple[int, ...]) -> RoutingProblem:

@@ -9,7 +9,7 @@ import pytest
 from engine.answer import PreviewAnswer
 from engine.network import Network
 from engine.order import Order
-from engine.preview import preview_many
+from engine.preview import preview_many, select_policy
 from rules.schema import Rules
 from tests.unit.preview.helpers import (
     NOW,
@@ -82,7 +82,7 @@ def test_every_route_cost_and_distance_match_a_recomputation_from_the_network(se
     net, rule_set, stock, orders = random_case(seed)
     for order in orders:
         answer = run(order, net, rule_set, stock)
-        policy = rule_set.select_policy(order)
+        policy = select_policy(rule_set, order)
         assert policy is not None
         costs = [route.cost for route in answer.routes]
         assert costs == sorted(costs)

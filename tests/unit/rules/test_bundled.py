@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.network import Network
+from engine.preview import select_policy
 from rules.loader import NetworkRefs, default_rules, load_rules, parse_rules, rules_json_schema
 
 from .support import pickup_order, ship_order, tiny_network
@@ -29,8 +30,8 @@ def test_default_rules_validate_against_a_network_with_the_standard_groups() -> 
 
 def test_default_rules_route_pickup_to_one_store_and_ship_through_online() -> None:
     rules = default_rules().rules
-    pickup = rules.select_policy(pickup_order())
-    ship = rules.select_policy(ship_order())
+    pickup = select_policy(rules, pickup_order())
+    ship = select_policy(rules, ship_order())
     assert pickup is not None and ship is not None
     assert (pickup.split.max_locations, pickup.split.line_split) == (1, False)
     assert pickup.split.ship_complete

@@ -9,7 +9,7 @@ cheapest-per-unit locations of ``S`` first. Write every shipped unit as a *savin
 
 with ``F_c = fixed_c + split_penalty`` and ``W_s(S)`` the largest total saving of ``demand_s``
 units of SKU ``s`` drawn from ``S``'s stock. The branch and bound over the sets, with its
-submodular bound, is :mod:`engine.setbranch`. It is exact: ``proven`` unless the deadline
+submodular bound, is :mod:`engine.solvers.setbranch`. It is exact: ``proven`` unless the deadline
 stopped it.
 
 Ship-complete orders use a penalty larger than any complete route's cost, so the best set
@@ -27,7 +27,7 @@ import numpy as np
 
 from engine.costing import build_route
 from engine.problem import IntArray, Route, RoutingProblem
-from engine.setbranch import Search, third_table
+from engine.solvers.setbranch import Search, third_table
 
 _EXTRA_SETS = 7
 _EXHAUSTIVE = 4096  # most line-to-location choices tried per SKU without line_split

@@ -5,7 +5,7 @@ Why a MIP: the order-level model is a capacitated facility-location problem. Wit
 and an LP-based branch-and-bound (HiGHS) proves optima that CP-SAT (whose default search
 leaves most of the LP out) only approaches within its time limit. Costs stay floats.
 
-Model (``c`` ranges over the pruned candidates, see :mod:`engine.prune`):
+Model (``c`` ranges over the pruned candidates, see :mod:`engine.solvers.prune`):
     * ``use[c]`` binary: ``c`` is one Fulfillment Order; ``sum use <= max_locations``.
     * ``line_split`` on: ``x[s, c]`` integer units of SKU row ``s`` (lines of one SKU are
       interchangeable), ``sum_c x[s, c] <= demand_s`` (``==`` when ship_complete).

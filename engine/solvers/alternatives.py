@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import numpy as np
 import numpy.typing as npt
 
-from engine import blockcosts, dp
+from engine.solvers import blockcosts, dp
 
 FloatArray = npt.NDArray[np.float64]
 

@@ -1,10 +1,11 @@
-"""The branch and bound of :mod:`engine.setsearch`: the search state (the ``k`` best location
-sets so far), the marginal values of locations, and the bounds that cut nodes.
+"""The branch and bound of :mod:`engine.solvers.setsearch`: the search state (the ``k`` best
+location sets so far), the marginal values of locations, and the bounds that cut nodes.
 
-Separate from :mod:`engine.setsearch`, which sets the search up, proves its outcome and turns
-the sets it found into routes: this module is only the search loop and the bounds it needs.
+Separate from :mod:`engine.solvers.setsearch`, which sets the search up, proves its outcome
+and turns the sets it found into routes: this module is only the search loop and the bounds it
+needs.
 
-In :mod:`engine.setsearch`'s terms, ``W_s`` is a weighted matroid rank function of
+In :mod:`engine.solvers.setsearch`'s terms, ``W_s`` is a weighted matroid rank function of
 the units ``S`` offers, hence submodular: a location's marginal value
 ``delta_b(A) = F_b - sum_s (W_s(A + b) - W_s(A))`` only grows as ``A`` grows. So for any
 ``B`` added to ``A``, ``cost(A + B) >= cost(A) + sum_{b in B} delta_b(A)``: summing the most

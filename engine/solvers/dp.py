@@ -8,8 +8,9 @@ Items and blocks:
       that one candidate with as many units as pay off (all the stock allows when the unit cost
       is at most the unfilled penalty, else one unit a line), sharing the SKU's stock.
 States are mixed-radix vectors (units of each item already placed). For each block we take its
-cheapest candidate (:mod:`engine.blockcosts`), then ``g[k][c]`` is the cheapest way to place
-exactly ``c`` with ``k`` blocks. That is a relaxation (two blocks may pick the same
+cheapest candidate (:mod:`engine.solvers.blockcosts`, which reads the shape tables built here;
+this module imports no other solver), then ``g[k][c]`` is the cheapest way to place exactly
+``c`` with ``k`` blocks. That is a relaxation (two blocks may pick the same
 candidate); when its optimum uses distinct candidates it is exact. Otherwise a
 location-indexed DP over the few best candidates of every block settles it exactly: with
 ``K = max_locations``, some optimal route only uses each block's ``K`` best candidates (swap
@@ -25,7 +26,6 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from engine.blockcosts import Lattice, lattice
 from engine.problem import FloatArray, IntArray
 
 Block = tuple[int, int]  # (block = state index, candidate index)
@@ -95,6 +95,46 @@ def tables(groups: tuple[int, ...], caps: tuple[int, ...], qty: tuple[int, ...])
         half_block=pair_block[half],
         half_starts=np.searchsorted(pair_state[half], np.arange(1, n_states)),
         lattice=lattice(caps, digits, fits),
+    )
+
+
+_INSIDE_STATES = 256  # keep the states x states table up to 64 KB per cached shape
+
+
+@dataclass(frozen=True, eq=False)
+class Lattice:
+    """Per shape: the index arrays of :class:`engine.solvers.blockcosts.SplitCosts` (cells are
+    ``units x states``). Built with the tables and cached with them, so that the block costs
+    (which import this module) never build shape data of their own."""
+
+    caps: IntArray  # (items, 1): the highest digit of each item
+    weights: IntArray  # (items,): a state's index is ``weights @ digits``
+    top: int  # the index of the full state
+    offsets: IntArray  # (units, 1): the first cell of each unit count, (u - 1) * states
+    units: FloatArray  # (units, 1): 1 .. units
+    up_cells: IntArray  # per block b >= 1 (sorted by b), per state m >= b: cell (|b|, m)
+    up_starts: IntArray  # first entry of each block in up_cells (for np.minimum.reduceat)
+    inside: npt.NDArray[np.bool_] | None  # [b, m] when b <= m (b >= 1); None for big shapes
+    size: IntArray  # (states,): units in the state
+
+
+def lattice(caps: tuple[int, ...], digits: IntArray, within: npt.NDArray[np.bool_]) -> Lattice:
+    """``within[c, b]``: state ``b`` fits inside state ``c`` (``b >= 1``)."""
+    radix = np.array(caps, dtype=np.int64) + 1
+    n_states = digits.shape[0]
+    size = digits.sum(axis=1)
+    n_units = max(int(size.max()), 1)
+    block, state = np.nonzero(within.T)  # sorted by block; block 0 has no entry
+    return Lattice(
+        caps=(radix - 1)[:, None],
+        weights=np.concatenate([[1], np.cumprod(radix)[:-1]]).astype(np.int64),
+        top=n_states - 1,
+        offsets=(np.arange(n_units, dtype=np.int64) * n_states)[:, None],
+        units=np.arange(1, n_units + 1, dtype=np.float64)[:, None],
+        up_cells=(size[block] - 1) * n_states + state,
+        up_starts=np.searchsorted(block, np.arange(1, n_states)),
+        inside=np.ascontiguousarray(within.T) if n_states <= _INSIDE_STATES else None,
+        size=size,
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import replace
 from time import perf_counter
 
-from engine import setsearch
 from engine.costing import route_key
 from engine.errors import InvalidParamsError
-from engine.mip import solve_mip
-from engine.optimizer import solve_cpsat
 from engine.params import SolveParams
 from engine.problem import Route, RoutingProblem, RoutingResult, Solver
-from engine.prune import prune, stocked_candidates
+from engine.solvers import setsearch
+from engine.solvers.cpsat import solve_cpsat
+from engine.solvers.mip import solve_mip
+from engine.solvers.prune import prune, stocked_candidates
 
 
 def solve_exact(problem: RoutingProblem, params: SolveParams, start: float) -> RoutingResult:

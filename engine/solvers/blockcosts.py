@@ -1,63 +1,21 @@
-"""Block costs for the DP of :mod:`engine.dp`: what each block (one location's shipment) costs
-at each candidate, and the cheapest candidate of every block.
+"""Block costs for the DP of :mod:`engine.solvers.dp`: what each block (one location's
+shipment) costs at each candidate, and the cheapest candidate of every block.
 
 Two providers share one interface (``best``, ``rows``, ``matrix``): :class:`SplitCosts` for
 ``line_split`` problems, which finds every block's cheapest candidate without building the
-blocks x candidates matrix (over a per-shape :class:`Lattice` of index arrays), and
-:class:`MatrixCosts`, which builds that matrix (:func:`block_costs`). Separate from
-:mod:`engine.dp` because costing blocks is the hot spot and depends on stock and costs, while
-the DP itself only sees the resulting numbers.
+blocks x candidates matrix (over the per-shape :class:`engine.solvers.dp.Lattice` of index
+arrays, built and cached with the DP's tables), and :class:`MatrixCosts`, which builds that
+matrix (:func:`block_costs`). Separate from :mod:`engine.solvers.dp` because costing blocks is
+the hot spot and depends on stock and costs, while the DP itself only sees the resulting
+numbers. The import goes one way: this module reads the DP's tables, the DP never imports it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
-
 import numpy as np
-import numpy.typing as npt
 
 from engine.problem import FloatArray, IntArray, RoutingProblem
-
-if TYPE_CHECKING:  # annotations only: engine.dp builds its Tables with lattice()
-    from engine.dp import Tables
-
-_INSIDE_STATES = 256  # keep the states x states table up to 64 KB per cached shape
-
-
-@dataclass(frozen=True, eq=False)
-class Lattice:
-    """Per shape: the index arrays of :class:`SplitCosts` (cells are ``units x states``)."""
-
-    caps: IntArray  # (items, 1): the highest digit of each item
-    weights: IntArray  # (items,): a state's index is ``weights @ digits``
-    top: int  # the index of the full state
-    offsets: IntArray  # (units, 1): the first cell of each unit count, (u - 1) * states
-    units: FloatArray  # (units, 1): 1 .. units
-    up_cells: IntArray  # per block b >= 1 (sorted by b), per state m >= b: cell (|b|, m)
-    up_starts: IntArray  # first entry of each block in up_cells (for np.minimum.reduceat)
-    inside: npt.NDArray[np.bool_] | None  # [b, m] when b <= m (b >= 1); None for big shapes
-    size: IntArray  # (states,): units in the state
-
-
-def lattice(caps: tuple[int, ...], digits: IntArray, within: npt.NDArray[np.bool_]) -> Lattice:
-    """``within[c, b]``: state ``b`` fits inside state ``c`` (``b >= 1``)."""
-    radix = np.array(caps, dtype=np.int64) + 1
-    n_states = digits.shape[0]
-    size = digits.sum(axis=1)
-    n_units = max(int(size.max()), 1)
-    block, state = np.nonzero(within.T)  # sorted by block; block 0 has no entry
-    return Lattice(
-        caps=(radix - 1)[:, None],
-        weights=np.concatenate([[1], np.cumprod(radix)[:-1]]).astype(np.int64),
-        top=n_states - 1,
-        offsets=(np.arange(n_units, dtype=np.int64) * n_states)[:, None],
-        units=np.arange(1, n_units + 1, dtype=np.float64)[:, None],
-        up_cells=(size[block] - 1) * n_states + state,
-        up_starts=np.searchsorted(block, np.arange(1, n_states)),
-        inside=np.ascontiguousarray(within.T) if n_states <= _INSIDE_STATES else None,
-        size=size,
-    )
+from engine.solvers.dp import Tables
 
 
 def block_costs(problem: RoutingProblem, tab: Tables, group_rows: IntArray) -> FloatArray:
