@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.routing import Route
 
 from api import errors
+from api.app_config import router as config_router
 from api.app_inventory import router as inventory_router
 from api.app_inventory import services_of
 from api.app_orders import router as orders_router
@@ -123,6 +124,7 @@ def _routes(app: FastAPI) -> None:
         network = routing.replace_network(services, document)
         return _network_out(services.config().network_version, network)
 
+    app.include_router(config_router)
     app.include_router(inventory_router)
     app.include_router(orders_router)
 

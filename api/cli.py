@@ -1,4 +1,4 @@
-"""The ``omniroute`` command line: serve, preview, rules, inventory, db.
+"""The ``omniroute`` command line: serve, preview, rules, inventory, config, db.
 
 Bad input exits with status 2 and one line on stderr; no traceback reaches the user.
 """
@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from api.cli_config import config_app
 from api.cli_db import db_app
 from api.cli_errors import fail, user_errors
 from api.cli_inventory import inventory_app
@@ -35,6 +36,7 @@ app = typer.Typer(
 )
 app.add_typer(rules_app, name="rules")
 app.add_typer(inventory_app, name="inventory")
+app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.command("reconcile")(reconcile_command)

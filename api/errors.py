@@ -13,6 +13,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from engine.errors import PreviewInputError
+from flows.config import ConfigNotSwitched
 from flows.documents import field_path
 from flows.errors import InvalidDocument, UnknownLocationOrGroup
 from flows.order_intake import OrderConflict
@@ -115,6 +116,9 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         inv.UnknownReservation: simple(404, "not_found"),
         inv.CacheNotReady: retry_soon,
         inv.InventoryUnavailable: simple(503, "inventory_unavailable"),
+        # Validation passed but the database refused the switch; the message says whether
+        # the inventory was synced already (then sending the same config again finishes it).
+        ConfigNotSwitched: simple(503, "config_not_switched"),
         NotFound: simple(404, "not_found"),
         OrderConflict: simple(409, "order_conflict"),
         NotManaged: simple(409, "not_managed"),

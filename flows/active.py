@@ -63,15 +63,19 @@ class ActiveConfigCache:
             rules_version,
         ):
             return cached
-        network = cached.network if cached and cached.network_version == network_version else None
-        if network is None:
-            document = self._store.get_network()
-            assert document is not None  # active_versions said there is one
-            network = network_from_document(document)
-        rules = cached.rules if cached and cached.rules.version == rules_version else None
-        if rules is None:
-            stored = self._store.get_active_rules()
-            assert stored is not None
-            text, fmt, source, _ = stored
+        # Network and rules in one read: a switch of both (PUT /v1/config) committing between
+        # two reads must never pair its network with the rules it replaced.
+        documents = self._store.active_documents(cached.network_version if cached else None)
+        if documents is None:
+            raise LookupError("no active network or rules in the database; run bootstrap first")
+        if documents.network is None:
+            assert cached is not None  # only left out when it is the cached network
+            network = cached.network
+        else:
+            network = network_from_document(documents.network)
+        text, fmt, source, version = documents.rules
+        if cached is not None and cached.rules.version == version:
+            rules = cached.rules
+        else:
             rules = parse_rules(text, source=source, fmt=fmt)  # type: ignore[arg-type]
-        return ActiveConfig(network=network, network_version=network_version, rules=rules)
+        return ActiveConfig(network=network, network_version=documents.network_sha, rules=rules)

@@ -6,7 +6,7 @@ edges only translate requests into these calls and errors into responses.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Literal, TypedDict
 
@@ -17,6 +17,7 @@ from engine.preview import StockReader, preview, preview_many
 from flows.active import ActiveConfig
 from flows.bootstrap import Services
 from flows.documents import network_from_document
+from rules.errors import InvalidRules, Issue
 from rules.loader import LoadedRules, NetworkRefs, check_references, parse_rules
 from rules.schema import Rules
 
@@ -64,9 +65,17 @@ def replace_network(services: Services, document: object) -> Network:
     """Validate and activate a network; the active rules must still resolve against it."""
     network = network_from_document(document)
     config = services.config()
-    check_references(config.rules.rules, NetworkRefs.from_network(network), config.rules.source)
-    version = services.store.put_network(network.model_dump(mode="json"))
-    services.active.publish(ActiveConfig(network, version, config.rules))
+    try:
+        check_references(config.rules.rules, NetworkRefs.from_network(network), config.rules.source)
+    except InvalidRules as exc:
+        hint = "the active rules name location groups or locations this network lacks"
+        raise RefusedAlone(exc.issues, hint) from None
+    record, _ = services.store.switch_config(
+        network=network.model_dump(mode="json"), change="network"
+    )
+    if record.rules_version == config.rules.version:
+        services.active.publish(ActiveConfig(network, record.network_sha, config.rules))
+    # else another worker changed the rules meanwhile: the next refresh loads both
     return network
 
 
@@ -75,10 +84,44 @@ def activate_rules(
 ) -> LoadedRules:
     """Validate rules against the active network, then make them the active rules."""
     config = services.config()
-    loaded = parse_rules(
-        text, source=source, fmt=fmt, known=NetworkRefs.from_network(config.network)
-    )
+    try:
+        loaded = parse_rules(
+            text, source=source, fmt=fmt, known=NetworkRefs.from_network(config.network)
+        )
+    except InvalidRules as exc:
+        if not _valid_alone(text, source, fmt):
+            raise  # wrong on their own: changing the network too would not help
+        hint = "the rules name location groups or locations the active network lacks"
+        raise RefusedAlone(exc.issues, hint) from None
     stored_fmt = "json" if fmt == "json" else "yaml"
-    services.store.activate_rules(loaded.text, stored_fmt, source, loaded.version)
-    services.active.publish(ActiveConfig(config.network, config.network_version, loaded))
+    record, _ = services.store.switch_config(
+        rules=(loaded.text, stored_fmt, source, loaded.version), change="rules"
+    )
+    if record.network_sha == config.network_version:
+        services.active.publish(ActiveConfig(config.network, config.network_version, loaded))
     return loaded
+
+
+CHANGE_BOTH = (
+    "to change the network and the rules together, PUT /v1/config with both "
+    "(or run omniroute config apply --network FILE --rules FILE)"
+)
+
+
+class RefusedAlone(InvalidRules):
+    """A network or rules change refused because the two would no longer fit each other;
+    the message ends by saying how to change both at once."""
+
+    def __init__(self, issues: Iterable[Issue], reason: str) -> None:
+        super().__init__(issues)
+        self.args = (f"{self.args[0]}\n{reason}; {CHANGE_BOTH}",)
+
+
+def _valid_alone(text: str | bytes, source: str, fmt: Literal["yaml", "json", "auto"]) -> bool:
+    """Whether the rules pass every check but the network references (a second parse, only
+    on the error path)."""
+    try:
+        parse_rules(text, source=source, fmt=fmt)
+    except InvalidRules:
+        return False
+    return True
