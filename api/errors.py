@@ -40,7 +40,16 @@ def error_response(
 
 def _request_validation(exc: RequestValidationError) -> JSONResponse:
     detail = []
-    for item in exc.errors():
+    items = list(exc.errors())
+    inner = [tuple(item.get("loc", ())) for item in items]
+    for item in items:
+        loc_here = tuple(item.get("loc", ()))
+        # pydantic also reports a sequence as too short when one of its elements failed (the
+        # element is dropped before the length check): that is noise next to the real error.
+        if item.get("type") == "too_short" and any(
+            len(other) > len(loc_here) and other[: len(loc_here)] == loc_here for other in inner
+        ):
+            continue
         loc = [p for p in item.get("loc", ()) if p not in ("ship", "pickup")]
         if loc and loc[0] == "body":
             loc = loc[1:]
