@@ -27,8 +27,13 @@ class SolveParams:
         seed: solver random seed (with one worker the search is then reproducible).
         workers: solver threads; 1 keeps answers deterministic and the event loop's core free.
         max_dp_pairs: the DP runs only when its (state, block) pair count is at most this;
-            larger problems go to the solver path. 10**5 takes every order of up to 5 SKUs of
-            up to 3 units each (a dense cart) on the DP, in about a millisecond at worst.
+            larger problems go to the solver path. 3**9 lets a 9-line single-unit order use
+            the DP.
+        max_warm_dp_pairs: the higher limit for the shapes ``warm()`` builds at start-up
+            (line-split orders of up to 5 SKUs x 3 units: dense carts). Their tables are
+            ready, so the DP answers them in about a millisecond at worst; other shapes above
+            ``max_dp_pairs`` would pay tens of milliseconds to build theirs, and the set search
+            is faster for them.
         max_dp_cells: most (block, candidate) cost cells the DP may evaluate.
         exact_solver: the OR-Tools path for what neither the DP nor the location-set search
             takes (orders without line_split, ship-complete orders): ``"mip"`` (HiGHS
@@ -53,7 +58,8 @@ class SolveParams:
     time_limit_s: float = 0.5
     seed: int = 0
     workers: int = 1
-    max_dp_pairs: int = 100_000  # every shape of up to 5 SKUs x 3 units (10^5 pairs)
+    max_dp_pairs: int = 3**9
+    max_warm_dp_pairs: int = 10**5
     max_dp_cells: int = 4_000_000
     exact_solver: ExactSolver = "mip"
     prune: bool = True
@@ -67,7 +73,7 @@ class SolveParams:
             raise InvalidParamsError(f"time_limit_s must be > 0, got {self.time_limit_s}")
         if self.workers < 1:
             raise InvalidParamsError(f"workers must be >= 1, got {self.workers}")
-        if self.max_dp_pairs < 1 or self.max_dp_cells < 1:
+        if self.max_dp_pairs < 1 or self.max_dp_cells < 1 or self.max_warm_dp_pairs < 1:
             raise InvalidParamsError("max_dp_pairs and max_dp_cells must be >= 1")
         if not self.cost_scale >= 1:
             raise InvalidParamsError(f"cost_scale must be >= 1, got {self.cost_scale}")

@@ -35,10 +35,15 @@ class Shape:
 
     def fits(self, problem: RoutingProblem, params: SolveParams) -> bool:
         """Whether the DP may take the problem within the limits of ``params``."""
-        return (
-            self.pairs <= params.max_dp_pairs
-            and self.states * problem.n_candidates <= params.max_dp_cells
-        )
+        limit = params.max_dp_pairs
+        if problem.line_split and self.warm:
+            limit = max(limit, params.max_warm_dp_pairs)
+        return self.pairs <= limit and self.states * problem.n_candidates <= params.max_dp_cells
+
+    @property
+    def warm(self) -> bool:
+        """One of the shapes :func:`warm` builds at start-up (its tables are ready)."""
+        return len(self.caps) <= WARM_ITEMS and max(self.caps, default=0) <= WARM_UNITS
 
 
 def order_shape(problem: RoutingProblem) -> Shape:
@@ -81,11 +86,14 @@ def _shape_of(
     return Shape(groups, caps, qty, np.array(rows), lines, complete, dp.pair_count(caps), states)
 
 
-def warm(max_items: int = 5, max_units: int = 3) -> int:
+WARM_ITEMS, WARM_UNITS = 5, 3  # the dense carts: up to 5 SKUs of up to 3 units each
+
+
+def warm(max_items: int = WARM_ITEMS, max_units: int = WARM_UNITS) -> int:
     """Build the DP tables of every line-split order shape with up to ``max_items`` SKUs of
     up to ``max_units`` units each (within the default DP limits), so that a service's first
     orders do not pay for them (a new shape costs 0.1-2 ms once). Returns how many shapes."""
-    limit = SolveParams().max_dp_pairs
+    limit = max(SolveParams().max_dp_pairs, SolveParams().max_warm_dp_pairs)
     built = 0
     for n in range(1, max_items + 1):
         for caps in itertools.combinations_with_replacement(range(max_units, 0, -1), n):
