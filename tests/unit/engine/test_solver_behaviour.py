@@ -135,7 +135,7 @@ def test_twenty_line_order_over_thousands_of_candidates_gets_valid_routes_in_bud
 
 def test_forcing_dp_on_a_problem_too_big_for_it_is_refused() -> None:
     with pytest.raises(InvalidParamsError):
-        solve(_problem(), SolveParams(force_solver="dp", max_dp_pairs=1))
+        solve(_problem(), SolveParams(force_solver="dp", max_dp_pairs=1, max_warm_dp_pairs=1))
 
 
 @pytest.mark.parametrize(
