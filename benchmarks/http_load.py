@@ -20,9 +20,9 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-
-from flows.sample import sample_network, sample_orders
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +60,48 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+@contextmanager
+def served(port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
+    """`omniroute serve` (one worker) pinned to core 0 with ``env``, healthy, stopped after."""
+    omniroute = str(Path(sys.executable).with_name("omniroute"))
+    server = subprocess.Popen(
+        ["taskset", "-c", "0", omniroute, "serve", "--port", str(port)], env=env
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}")
+        yield server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+_UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
+
+
+def wrk(
+    url: str, seconds: int, connections: int, script: Path | None = None, latency: bool = True
+) -> tuple[str, dict[str, float]]:
+    """One wrk run from core 1 (one thread); its output and what it reports: ``rate``
+    (requests/s), ``p50_ms`` … ``p99_ms`` (with ``latency``), ``requests`` and ``errors``
+    (socket errors plus non-2xx/3xx answers)."""
+    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s"]
+    if latency:
+        command.append("--latency")
+    if script is not None:
+        command += ["-s", str(script)]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    figures: dict[str, float] = {"errors": 0.0}
+    if rate := re.search(r"Requests/sec:\s+([\d.]+)", out):
+        figures["rate"] = float(rate.group(1))
+    if total := re.search(r"(\d+) requests in", out):
+        figures["requests"] = float(total.group(1))
+    for pct, value, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M):
+        figures[f"p{pct}_ms"] = float(value) * _UNIT_MS[unit]
+    for errors in re.findall(r"Socket errors:.*|Non-2xx or 3xx responses: \d+", out):
+        figures["errors"] += sum(int(n) for n in re.findall(r"\d+", errors))
+    return out, figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=15)
@@ -68,52 +110,23 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed (apt-get install wrk)")
+    from flows.sample import sample_network, sample_orders  # here: the helpers need no flows
+
     orders = sample_orders(sample_network(), n=500, seed=3)
     bodies = [o.model_dump_json() for o in orders]
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp, "preview.lua")
         script.write_text(lua_script(bodies))
         env = {**os.environ, "OMNIROUTE_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        omniroute = str(Path(sys.executable).with_name("omniroute"))
-        server = subprocess.Popen(
-            ["taskset", "-c", "0", omniroute, "serve", "--port", str(args.port)], env=env
-        )
-        try:
+        with served(args.port, env) as server:
             url = f"http://127.0.0.1:{args.port}"
-            wait_healthy(url)
-            subprocess.run(  # warm-up
-                ["taskset", "-c", "1", "wrk", "-t1", "-c2", "-d2s", "-s", str(script), url],
-                capture_output=True,
-                check=True,
-            )
-            done = subprocess.run(
-                [
-                    "taskset",
-                    "-c",
-                    "1",
-                    "wrk",
-                    "-t1",
-                    f"-c{args.connections}",
-                    f"-d{args.seconds}s",
-                    "--latency",
-                    "-s",
-                    str(script),
-                    url,
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            print(done.stdout)
-            rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
-            p99 = re.search(r"99%\s+([\d.]+\w+)", done.stdout)
+            wrk(url, 2, 2, script, latency=False)  # warm-up
+            out, figures = wrk(url, args.seconds, args.connections, script)
+            print(out)
             print(
-                f"requests/s={rate.group(1) if rate else '?'} p99={p99.group(1) if p99 else '?'}"
+                f"requests/s={figures.get('rate', '?')} p99={figures.get('p99_ms', '?')}ms"
                 f" server_rss_mb={rss_mb(server.pid):.0f}"
             )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
 
 
 if __name__ == "__main__":
