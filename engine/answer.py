@@ -23,6 +23,7 @@ from engine.problem import Solver
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 Status = Literal["routable", "partial", "unroutable"]
+LaterRoutes = Literal["next_best", "alternatives"]
 FulfillmentType = Literal["ship", "pickup"]
 Fence = Literal[
     "capability",
@@ -108,6 +109,12 @@ class Explanation(BaseModel):
     eligible: int
     stocked: int
     solver: Solver
+    later_routes: LaterRoutes = Field(
+        default="alternatives",
+        description="what routes 2..k are: `next_best` = the true 2nd..kth cheapest routes "
+        "(the CP-SAT path without pruning); `alternatives` = valid routes sorted by cost that "
+        "mostly try other locations, not guaranteed to be the next cheapest",
+    )
 
 
 class PreviewAnswer(BaseModel):

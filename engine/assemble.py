@@ -141,7 +141,10 @@ def explanation(
     store: int,
     explain: Explain,
     result: RoutingResult | None,
+    k_best: bool = False,
 ) -> Explanation:
+    """``k_best``: the solver's routes 2..k are the true next-best ones (said in the answer,
+    so that a caller never mistakes alternatives for the runner-up)."""
     view = cands.static
     if view is not None:  # only the policy's static fences: their summary is cached
         listed = _static_listed(view, atf, explain)
@@ -156,6 +159,7 @@ def explanation(
             "eligible": cands.eligible,
             "stocked": int(cands.locations.shape[0]),
             "solver": "none" if result is None else result.solver,
+            "later_routes": "next_best" if k_best else "alternatives",
         },
     )
 

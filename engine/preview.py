@@ -26,6 +26,7 @@ from engine.errors import PreviewInputError, UnknownLocation
 from engine.network import DeliveryMethod, Network
 from engine.order import Order
 from engine.params import SolveParams
+from engine.problem import RoutingResult
 from engine.solve import solve
 from rules.schema import Policy, Rules
 
@@ -178,7 +179,18 @@ def _answer(
             "reason": None if routes else assemble.reason(cands, store >= 0),
             "pickup_alternatives": alternatives,
             "explanation": assemble.explanation(
-                cands, policy, network, atf, store, ctx.explain, result
+                cands, policy, network, atf, store, ctx.explain, result, _k_best(result, ctx)
             ),
         },
+    )
+
+
+def _k_best(result: RoutingResult | None, ctx: _Context) -> bool:
+    """Only CP-SAT over every candidate enumerates the k cheapest routes; the DP, the set
+    search and the MIP return the optimum and cost-sorted alternatives."""
+    return (
+        result is not None
+        and result.solver == "cpsat"
+        and ctx.params is not None
+        and not ctx.params.prune
     )
