@@ -22,6 +22,7 @@ from api.app_config import router as config_router
 from api.app_inventory import router as inventory_router
 from api.app_inventory import services_of
 from api.app_orders import router as orders_router
+from api.app_service import router as service_router
 from api.schemas import (
     MAX_ROUTES_LIMIT,
     NetworkOut,
@@ -127,6 +128,7 @@ def _routes(app: FastAPI) -> None:
     app.include_router(config_router)
     app.include_router(inventory_router)
     app.include_router(orders_router)
+    app.include_router(service_router)
 
     @app.get("/v1/rules", response_model=RulesOut)
     def get_rules(request: Request) -> RulesOut:

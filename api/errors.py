@@ -20,6 +20,7 @@ from flows.order_intake import OrderConflict
 from flows.order_routing import NotManaged
 from flows.order_sources import BadSignature
 from flows.order_store import ConcurrentUpdate, NotFound
+from flows.service_flows import KeyReused
 from inventory import errors as inv
 from rules.errors import DocumentError, InvalidRules, RulesError
 from summary import errors as summary_errors
@@ -133,6 +134,7 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         NotManaged: simple(409, "not_managed"),
         ConcurrentUpdate: simple(409, "concurrent_update"),
         BadSignature: simple(401, "bad_signature"),
+        KeyReused: simple(409, "idempotency_key_reused"),
         summary_errors.InvalidRequest: summary_error(422, "invalid_request"),
         summary_errors.IllegalTransition: summary_error(409, "illegal_transition"),
         summary_errors.PaymentRefused: summary_error(409, "payment_refused"),

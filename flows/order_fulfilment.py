@@ -105,6 +105,32 @@ def release_rest(services: Services, fo: FulfillmentOrder) -> None:
         services.inventory.release(fo.reservation_id)
 
 
+def release_beyond_open(services: Services, fo: FulfillmentOrder) -> None:
+    """Give back what the reservation holds beyond the FO's open units (by difference, so
+    a retry releases nothing twice)."""
+    if not fo.reservation_id:
+        return
+    try:
+        reservation = services.inventory.get_reservation(fo.reservation_id)
+    except UnknownReservation:
+        return
+    if reservation.status != "active":
+        return
+    held: dict[str, int] = {}
+    for line in reservation.lines:
+        held[line.sku] = held.get(line.sku, 0) + line.quantity
+    open_units: dict[str, int] = {}
+    for fo_line in fo.lines:
+        open_units[fo_line.sku] = open_units.get(fo_line.sku, 0) + fo_line.quantity_open
+    extra = [
+        ReservationLine(fo.location_id, sku, count - open_units.get(sku, 0))
+        for sku, count in held.items()
+        if count > open_units.get(sku, 0)
+    ]
+    if extra:
+        services.inventory.release(fo.reservation_id, extra)
+
+
 def reject(services: Services, fo_id: str, reason: str) -> FulfillmentOrder:
     """The location cannot fulfil: open units go back, the location is excluded for this
     group, and (``not_in_stock``) its stock of those SKUs is set to zero. A ship group is

@@ -37,6 +37,7 @@ from flows.order_schema import (
     order_item_summaries,
     order_summaries,
 )
+from flows.service_flows import refund
 from inventory.errors import InventoryError, UnknownReservation
 from inventory.model import MAX_TTL_SECONDS
 from summary.fulfillment import ACTIVE, FulfillmentOrder
@@ -53,6 +54,7 @@ class ReconcileReport:
     shipments_consumed: int = 0
     invoices_captured: int = 0
     summaries_routed: int = 0
+    refunds_made: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -65,7 +67,17 @@ def reconcile(services: Services, *, draft_age: float = DRAFT_AGE_SECONDS) -> Re
     _unconsumed(services, report)
     _unpaid(services, report)
     _unrouted(services, report)
+    _refunds(services, report)
     return report
+
+
+def _refunds(services: Services, report: ReconcileReport) -> None:
+    """Refunds a change order owes that the gateway has not confirmed yet."""
+    with services.uow() as uow:
+        pending = uow.pending_refunds()
+    for change_id, _ in pending:
+        if refund(services, change_id):
+            report.refunds_made += 1
 
 
 def _drafts(services: Services, draft_age: float, report: ReconcileReport) -> None:

@@ -18,7 +18,8 @@ from flows.order_rows import (
     invoice_from_row,
     invoice_values,
 )
-from flows.order_schema import invoices, process_exceptions, routing_attempts
+from flows.order_schema import change_orders, invoices, process_exceptions, routing_attempts
+from service.changes import ChangeLine, ChangeOrder
 from summary.exceptions import ACTIVE_STATUSES, ProcessException
 from summary.invoice import Invoice
 
@@ -159,3 +160,76 @@ class OrderRecords:
             }
             for n, r in enumerate(self.conn.execute(query), start=1)
         ]
+
+    # -- change orders ----------------------------------------------------------------------
+
+    def add_change_order(
+        self, change: ChangeOrder, *, key: str | None, fingerprint: str | None
+    ) -> None:
+        lines = [[x.line_id, x.sku, x.quantity, x.product, x.discount, x.tax] for x in change.lines]
+        self.conn.execute(
+            insert(change_orders).values(
+                id=change.id,
+                summary_id=change.order_summary_id,
+                kind=change.kind,
+                reason=change.reason,
+                lines=json.dumps(lines, separators=(",", ":")),
+                delivery=change.delivery,
+                delivery_tax=change.delivery_tax,
+                refund=change.refund,
+                capture_reduced=change.capture_reduced,
+                refund_status="pending" if change.refund else "none",
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                created_at=self.now,
+            )
+        )
+
+    def change_order_by_key(self, summary_id: str, key: str) -> tuple[ChangeOrder, str] | None:
+        """The change order submitted with ``key`` on that summary, and its body's fingerprint."""
+        query = select(change_orders).where(
+            and_(change_orders.c.summary_id == summary_id, change_orders.c.idempotency_key == key)
+        )
+        row = self.conn.execute(query).one_or_none()
+        return None if row is None else (_change_from_row(row), str(row.fingerprint))
+
+    def change_orders_of(self, summary_id: str) -> list[tuple[ChangeOrder, str]]:
+        """Every change order of a summary, oldest first, with its refund status."""
+        query = (
+            select(change_orders)
+            .where(change_orders.c.summary_id == summary_id)
+            .order_by(change_orders.c.created_at, change_orders.c.id)
+        )
+        return [(_change_from_row(r), str(r.refund_status)) for r in self.conn.execute(query)]
+
+    def pending_refunds(self) -> list[tuple[str, str]]:
+        """``(change order id, summary id)`` of refunds not yet confirmed by the gateway."""
+        query = select(change_orders.c.id, change_orders.c.summary_id).where(
+            change_orders.c.refund_status == "pending"
+        )
+        return [(r.id, r.summary_id) for r in self.conn.execute(query)]
+
+    def refund_done(self, change_id: str) -> bool:
+        """Mark a change order's refund done; False if it already was (exactly once)."""
+        result = self.conn.execute(
+            update(change_orders)
+            .where(
+                and_(change_orders.c.id == change_id, change_orders.c.refund_status == "pending")
+            )
+            .values(refund_status="done")
+        )
+        return result.rowcount == 1
+
+
+def _change_from_row(row: Any) -> ChangeOrder:
+    return ChangeOrder(
+        id=row.id,
+        order_summary_id=row.summary_id,
+        kind=row.kind,
+        reason=row.reason,
+        lines=tuple(ChangeLine(*values) for values in json.loads(row.lines)),
+        delivery=row.delivery,
+        delivery_tax=row.delivery_tax,
+        refund=row.refund,
+        capture_reduced=row.capture_reduced,
+    )

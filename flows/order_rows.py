@@ -52,6 +52,8 @@ def group_from_row(row: Any) -> DeliveryGroupSummary:
         postal_code=row.postal_code,
         charge_invoiced=bool(row.charge_invoiced),
         excluded_locations=list(json.loads(row.excluded_locations)),
+        charge_canceled=row.charge_canceled,
+        charge_tax_canceled=row.charge_tax_canceled,
     )
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 order_metadata = MetaData()
@@ -110,6 +111,8 @@ delivery_group_summaries = Table(
     _money("charge_tax"),
     Column("charge_invoiced", Boolean, nullable=False, default=False),
     Column("excluded_locations", Text, nullable=False, default="[]"),
+    Column("charge_canceled", BigInteger, nullable=False, server_default="0"),
+    Column("charge_tax_canceled", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("summary_id", "group_id"),
 )
 
@@ -197,4 +200,23 @@ routing_attempts = Table(
     Column("status", String(16), nullable=False),
     Column("fulfillment_order_ids", Text, nullable=False),
     Column("answer", Text, nullable=False),
+)
+
+change_orders = Table(
+    "change_orders",
+    order_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("summary_id", String(40), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("reason", String(255), nullable=False),
+    Column("lines", Text, nullable=False),
+    Column("delivery", BigInteger, nullable=False),
+    Column("delivery_tax", BigInteger, nullable=False),
+    Column("refund", BigInteger, nullable=False),
+    Column("capture_reduced", BigInteger, nullable=False),
+    Column("refund_status", String(8), nullable=False),  # none | pending | done
+    Column("idempotency_key", String(255), nullable=True),
+    Column("fingerprint", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("summary_id", "idempotency_key", name="uq_change_orders_key"),
 )

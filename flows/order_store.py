@@ -193,6 +193,8 @@ class OrderUnitOfWork(OrderRecords):
                     "charge_tax": g.charge_tax,
                     "charge_invoiced": g.charge_invoiced,
                     "excluded_locations": json.dumps(g.excluded_locations),
+                    "charge_canceled": g.charge_canceled,
+                    "charge_tax_canceled": g.charge_tax_canceled,
                 }
                 for n, g in enumerate(summary.groups)
             ],
@@ -316,13 +318,18 @@ class OrderUnitOfWork(OrderRecords):
                     and_(groups.c.summary_id == summary.id, groups.c.group_id == _bind("b_group"))
                 )
                 .values(
-                    charge_invoiced=_bind("b_invoiced"), excluded_locations=_bind("b_excluded")
+                    charge_invoiced=_bind("b_invoiced"),
+                    excluded_locations=_bind("b_excluded"),
+                    charge_canceled=_bind("b_canceled"),
+                    charge_tax_canceled=_bind("b_tax_canceled"),
                 ),
                 [
                     {
                         "b_group": g.id,
                         "b_invoiced": g.charge_invoiced,
                         "b_excluded": json.dumps(g.excluded_locations),
+                        "b_canceled": g.charge_canceled,
+                        "b_tax_canceled": g.charge_tax_canceled,
                     }
                     for g in changed_groups
                 ],
@@ -519,5 +526,13 @@ def _parts_state(
     summary: OrderSummary,
 ) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[Any, ...]]]:
     items = {i.line_id: tuple(getattr(i, n) for n in _ITEM_QUANTITIES) for i in summary.items}
-    groups = {g.id: (g.charge_invoiced, tuple(g.excluded_locations)) for g in summary.groups}
+    groups = {
+        g.id: (
+            g.charge_invoiced,
+            tuple(g.excluded_locations),
+            g.charge_canceled,
+            g.charge_tax_canceled,
+        )
+        for g in summary.groups
+    }
     return items, groups

@@ -33,6 +33,10 @@ class PaymentGateway(Protocol):
         """Capture ``amount`` of the authorization; same ``key`` → same answer, once."""
         ...
 
+    def refund(self, authorization_id: str, amount: int, *, key: str) -> Capture:
+        """Refund ``amount`` of what was captured; same ``key`` → same answer, once."""
+        ...
+
 
 Mode = Literal["approve", "decline", "fail"]
 
@@ -60,6 +64,13 @@ class TestGateway:
             self._done[key] = capture
             return capture
 
+    def refund(self, authorization_id: str, amount: int, *, key: str) -> Capture:
+        return self.capture(authorization_id, amount, key=f"refund:{key}")
+
     @property
     def captured(self) -> int:
-        return sum(c.amount for c in self._done.values())
+        return sum(c.amount for k, c in self._done.items() if not k.startswith("refund:"))
+
+    @property
+    def refunded(self) -> int:
+        return sum(c.amount for k, c in self._done.items() if k.startswith("refund:"))

@@ -68,6 +68,14 @@ class OrderItemSummary:
     def status(self) -> ItemStatus:
         return item_status(self)
 
+    @property
+    def amounts(self) -> tuple[int, int, int]:
+        """``(product, discount, tax)`` of the units not canceled. Canceled units give back
+        their shares from the end of the line's cumulative schedule and shipments take theirs
+        from the start, so the two never overlap and everything sums back exactly."""
+        keep, whole = self.quantity_ordered - self.quantity_canceled, self.quantity_ordered
+        return self.unit_price * keep, self.discount * keep // whole, self.tax * keep // whole
+
     def invoice_part(self, count: int) -> tuple[int, int, int]:
         """``(price, discount, tax)`` of the next ``count`` units to ship: floors of the
         cumulative share, so every way of shipping the line sums to its amounts exactly."""

@@ -47,6 +47,16 @@ class DeliveryGroupSummary:
     postal_code: str | None = None
     charge_invoiced: bool = False
     excluded_locations: list[str] = field(default_factory=list)
+    charge_canceled: int = 0  # delivery charge and its tax given back by change orders
+    charge_tax_canceled: int = 0
+
+    @property
+    def charge_net(self) -> int:
+        return self.charge - self.charge_canceled
+
+    @property
+    def charge_tax_net(self) -> int:
+        return self.charge_tax - self.charge_tax_canceled
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +93,12 @@ class OrderSummary:
 
     @property
     def totals(self) -> Totals:
+        amounts = [i.amounts for i in self.items]
         return Totals(
-            product=sum(i.unit_price * i.quantity_ordered for i in self.items),
-            discount=sum(i.discount for i in self.items),
-            delivery=sum(g.charge for g in self.groups),
-            tax=sum(i.tax for i in self.items) + sum(g.charge_tax for g in self.groups),
+            product=sum(a[0] for a in amounts),
+            discount=sum(a[1] for a in amounts),
+            delivery=sum(g.charge_net for g in self.groups),
+            tax=sum(a[2] for a in amounts) + sum(g.charge_tax_net for g in self.groups),
         )
 
     @property
@@ -207,8 +218,8 @@ class OrderSummary:
             order_summary_id=self.id,
             fulfillment_order_id=fo.id,
             lines=tuple(invoice_lines),
-            delivery=group.charge if first else 0,
-            delivery_tax=group.charge_tax if first else 0,
+            delivery=group.charge_net if first else 0,
+            delivery_tax=group.charge_tax_net if first else 0,
         )
         fo.invoice_ids.append(invoice_id)
         if fo.units_open == 0:
@@ -251,6 +262,33 @@ class OrderSummary:
             if fo.location_id not in group.excluded_locations:
                 group.excluded_locations.append(fo.location_id)
         return released
+
+    def cancel_fulfillment_lines(self, fo_id: str, lines: Quantities) -> list[tuple[str, int]]:
+        """Take units off an Allocated or Assigned FO (before picking starts): they go back
+        to available to fulfill (and can then be canceled on the summary). The FO is Canceled
+        once nothing is left open on it."""
+        fo = self.fulfillment_order(fo_id)
+        if fo.status not in ("Allocated", "Assigned"):
+            raise IllegalTransition(
+                "status", f"units of a {fo.status} fulfillment order cannot be canceled"
+            )
+        asked: dict[str, int] = {}
+        for i, (line_id, quantity) in enumerate(lines):
+            line = fo.line(line_id, f"lines[{i}].line_id")
+            asked[line_id] = asked.get(line_id, 0) + quantity
+            if quantity <= 0 or asked[line_id] > line.quantity_open:
+                raise InvalidRequest(
+                    f"lines[{i}].quantity",
+                    f"{quantity} of line {line_id}: {line.quantity_open} open on {fo.id}",
+                )
+        if not asked:
+            raise InvalidRequest("lines", "name at least one line to cancel")
+        for line_id, quantity in asked.items():
+            fo.line(line_id, "lines").quantity_canceled += quantity
+            self.item(line_id).quantity_allocated -= quantity
+        if fo.units_open == 0:
+            fo.status = "Canceled"
+        return list(asked.items())
 
 
 def summary_from_order(order: Order, summary_id: str) -> OrderSummary:

@@ -24,6 +24,7 @@ PURE_MODULES = sorted(
         *ROOT.joinpath("engine").rglob("*.py"),
         *ROOT.joinpath("rules").rglob("*.py"),
         *ROOT.joinpath("summary").rglob("*.py"),
+        *ROOT.joinpath("service").rglob("*.py"),
     ]
     + [p for p in ROOT.joinpath("inventory").glob("*.py") if p.name not in REDIS_ADAPTER]
 )
@@ -139,3 +140,11 @@ def test_the_solvers_see_only_the_problem_contract() -> None:
         if module.startswith("engine.solvers"):
             outside = {m for m in imports if not m.startswith("engine.solvers")}
             assert outside <= allowed, (module, sorted(outside - allowed))
+
+
+@pytest.mark.parametrize(
+    "path", sorted(ROOT.joinpath("service").rglob("*.py")), ids=lambda p: p.name
+)
+def test_service_actions_build_on_the_order_domain_only(path: Path) -> None:
+    ours = {"engine", "rules", "inventory", "flows", "api"}
+    assert imported_top_level_names(path).isdisjoint(ours)

@@ -1,0 +1,79 @@
+"""Service action endpoints on an Order Summary (cancel for now): preview and submit, the
+submit idempotent on the ``Idempotency-Key`` header."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.app_inventory import services_of
+from api.app_orders import LineQuantity
+from flows import service_flows
+
+router = APIRouter()
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="the same key with the same body answers the first result again",
+    ),
+]
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[LineQuantity] = Field(min_length=1, max_length=1000)
+    reason: str = Field(default="customer_request", min_length=1, max_length=255)
+    prorate_delivery: bool = Field(
+        default=False, description="give back the delivery charge in proportion to the units"
+    )
+
+
+def _cancel(request: Request, key: str, body: CancelIn, idem: str | None, *, preview: bool) -> Any:
+    return service_flows.cancel(
+        services_of(request),
+        key,
+        lines=[(x.line_id, x.quantity) for x in body.lines],
+        reason=body.reason,
+        prorate_delivery=body.prorate_delivery,
+        idempotency_key=idem,
+        body=body.model_dump(mode="json"),
+        preview=preview,
+    )
+
+
+@router.post("/v1/order-summaries/{key}/cancel/preview")
+def cancel_preview(request: Request, key: str, body: CancelIn) -> Any:
+    """What a cancel would change, in quantities and money; writes nothing."""
+    return _cancel(request, key, body, None, preview=True)
+
+
+@router.post("/v1/order-summaries/{key}/cancel")
+def cancel(
+    request: Request, key: str, body: CancelIn, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Cancel units available to cancel (ordered − canceled − allocated); units in an
+    Allocated or Assigned fulfillment order are canceled there first."""
+    return _cancel(request, key, body, idempotency_key, preview=False)
+
+
+class FoCancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[LineQuantity] = Field(min_length=1, max_length=1000)
+
+
+@router.post("/v1/fulfillment-orders/{fo_id}/cancel")
+def cancel_fo_lines(request: Request, fo_id: str, body: FoCancelIn) -> Any:
+    """Take units off an Allocated or Assigned fulfillment order (its reservation gives them
+    back); they become available to cancel or to route again."""
+    return service_flows.cancel_fulfillment_lines(
+        services_of(request), fo_id, [(x.line_id, x.quantity) for x in body.lines]
+    )
+
+
+@router.get("/v1/order-summaries/{key}/change-orders")
+def list_change_orders(request: Request, key: str) -> Any:
+    return service_flows.change_orders(services_of(request), key)

@@ -1,0 +1,208 @@
+"""Service actions on an Order Summary: preview (nothing written) and submit, idempotent on
+the caller's ``Idempotency-Key``, each recorded as a Change Order.
+
+Submit writes the change order and the summary in one transaction; a refund it owes (excess
+funds) is then sent to the gateway with the change order's id as the idempotency key and
+marked done once confirmed, exactly once however often it is retried: a refund the gateway
+refuses stays pending, raises a payment process exception, and reconciliation retries it.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from flows.bootstrap import Services
+from flows.errors import FlowError
+from flows.order_fulfilment import release_beyond_open
+from flows.order_intake import summary_document
+from flows.order_routing import NotManaged
+from flows.order_store import OrderUnitOfWork
+from flows.payments import GatewayDeclined, GatewayUnavailable
+from service.cancel import apply_cancel, plan_cancel
+from service.changes import ChangeOrder
+from summary.exceptions import new_exception
+from summary.summary import OrderSummary, Quantities
+
+
+class KeyReused(FlowError):
+    """An ``Idempotency-Key`` sent again with another body (HTTP 409)."""
+
+
+def fingerprint_of(body: dict[str, Any]) -> str:
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cancel(
+    services: Services,
+    key: str,
+    *,
+    lines: Quantities,
+    reason: str,
+    prorate_delivery: bool,
+    idempotency_key: str | None,
+    body: dict[str, Any],
+    preview: bool,
+) -> dict[str, Any]:
+    """DESIGN.md's cancel (and its preview): the answer is ``{change_order_id, refund,
+    capture_reduced, credit_memo_id, summary}``."""
+    print_ = fingerprint_of(body)
+    with services.uow() as uow:
+        summary = uow.summary(key, lock=not preview)
+        if not summary.managed:
+            raise NotManaged(
+                f"order summary {summary.id} is unmanaged: the system that runs it cancels it"
+            )
+        if idempotency_key and not preview:
+            earlier = _earlier(uow, summary, idempotency_key, print_)
+            if earlier is not None:
+                return earlier
+        change = plan_cancel(
+            summary,
+            f"CO-{uuid.uuid4().hex[:20]}",
+            lines,
+            reason,
+            prorate_delivery=prorate_delivery,
+        )
+        if preview:
+            after = copy.deepcopy(summary)
+            apply_cancel(after, change)
+            return _answer(None, change, after, uow.active_exception_count(summary.id))
+        apply_cancel(summary, change)
+        uow.save_summary(summary)
+        uow.add_change_order(change, key=idempotency_key, fingerprint=print_)
+        uow.commit()
+    if change.refund:
+        refund(services, change.id)
+    return order_answer(services, summary.id, change)
+
+
+def _earlier(
+    uow: OrderUnitOfWork, summary: OrderSummary, key: str, print_: str
+) -> dict[str, Any] | None:
+    found = uow.change_order_by_key(summary.id, key)
+    if found is None:
+        return None
+    change, earlier_print = found
+    if earlier_print != print_:
+        raise KeyReused(f"Idempotency-Key {key!r} was used with another body")
+    return _answer(change.id, change, summary, uow.active_exception_count(summary.id))
+
+
+def order_answer(services: Services, summary_id: str, change: ChangeOrder) -> dict[str, Any]:
+    with services.uow() as uow:
+        summary = uow.summary(summary_id, lock=False)
+        return _answer(change.id, change, summary, uow.active_exception_count(summary_id))
+
+
+def _answer(
+    change_id: str | None, change: ChangeOrder, summary: OrderSummary, active: int
+) -> dict[str, Any]:
+    return {
+        "change_order_id": change_id,
+        "refund": change.refund,
+        "capture_reduced": change.capture_reduced,
+        "credit_memo_id": None,
+        "change_order": change_document(change),
+        "summary": summary_document(summary, active),
+    }
+
+
+def change_document(change: ChangeOrder) -> dict[str, Any]:
+    return {
+        "id": change.id,
+        "kind": change.kind,
+        "reason": change.reason,
+        "lines": [
+            {
+                "line_id": x.line_id,
+                "sku": x.sku,
+                "quantity": x.quantity,
+                "product": x.product,
+                "discount": x.discount,
+                "tax": x.tax,
+                "total": x.total,
+            }
+            for x in change.lines
+        ],
+        "delivery": change.delivery,
+        "delivery_tax": change.delivery_tax,
+        "total": change.total,
+        "refund": change.refund,
+        "capture_reduced": change.capture_reduced,
+    }
+
+
+def change_orders(services: Services, key: str) -> dict[str, Any]:
+    with services.uow() as uow:
+        summary_id = uow.summary_id_of(key)
+        found = uow.change_orders_of(summary_id)
+    return {
+        "order_summary_id": summary_id,
+        "change_orders": [
+            {**change_document(change), "refund_status": status} for change, status in found
+        ],
+    }
+
+
+def refund(services: Services, change_id: str) -> bool:
+    """Send a change order's pending refund to the gateway; True once it is done."""
+    with services.uow() as uow:
+        pending = dict(uow.pending_refunds())
+        if change_id not in pending:
+            return True
+        summary = uow.summary(pending[change_id], lock=False)
+        change = next(c for c, _ in uow.change_orders_of(summary.id) if c.id == change_id)
+    payment = summary.payment
+    if payment is None:
+        return False
+    try:
+        services.gateway.refund(payment.authorization_id, change.refund, key=change.id)
+    except (GatewayDeclined, GatewayUnavailable) as error:
+        with services.uow() as uow:
+            _refund_refused(uow, summary.id, change, str(error))
+            uow.commit()
+        return False
+    with services.uow() as uow:
+        locked = uow.summary(summary.id)
+        if uow.refund_done(change.id) and locked.payment is not None:
+            locked.payment.refunded += change.refund  # once: the status update is the guard
+            uow.save_summary(locked)
+        uow.commit()
+    return True
+
+
+def _refund_refused(uow: OrderUnitOfWork, summary_id: str, change: ChangeOrder, why: str) -> None:
+    for pe in uow.exceptions(summary_id=summary_id, category="payment"):
+        if pe.active and pe.attached_id == change.id:
+            return
+    uow.add_exception(
+        new_exception(
+            id=f"PE-{uuid.uuid4().hex[:20]}",
+            order_summary_id=summary_id,
+            category="payment",
+            message=f"change order {change.id}: refund of {change.refund} refused: {why}",
+            attached=("change_order", change.id),
+            now=uow.now,
+        )
+    )
+
+
+def cancel_fulfillment_lines(services: Services, fo_id: str, lines: Quantities) -> dict[str, Any]:
+    """Take units off an Allocated or Assigned FO; its reservation gives them back."""
+    with services.uow() as uow:
+        summary = uow.summary(uow.fulfillment_order_summary_id(fo_id))
+        if not summary.managed:
+            raise NotManaged(f"order summary {summary.id} is unmanaged")
+        summary.cancel_fulfillment_lines(fo_id, lines)
+        uow.save_summary(summary)
+        uow.commit()
+    fo = summary.fulfillment_order(fo_id)
+    release_beyond_open(services, fo)
+    from flows.order_queries import fo_document
+
+    return fo_document(fo)

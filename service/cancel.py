@@ -1,0 +1,125 @@
+"""Cancel: units available to cancel (ordered − canceled − allocated) leave the order.
+
+Money, as Salesforce Order Management does it: units never shipped were never captured, so
+their amount simply shrinks what is still to capture; a delivery charge given back (prorated,
+on request) after the group's first shipment was captured, so it is excess funds: refunded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from service.changes import ChangeLine, ChangeOrder
+from summary.errors import InvalidRequest
+from summary.summary import OrderSummary
+
+
+def plan_cancel(
+    summary: OrderSummary,
+    change_id: str,
+    lines: Sequence[tuple[str, int]],
+    reason: str,
+    *,
+    prorate_delivery: bool = False,
+) -> ChangeOrder:
+    """The change order a cancel of ``lines`` would be; changes nothing."""
+    asked = _asked(summary, lines)
+    change_lines = []
+    for line_id, count in asked.items():
+        item = summary.item(line_id)
+        before = item.amounts
+        keep = item.quantity_ordered - item.quantity_canceled - count
+        whole = item.quantity_ordered
+        after = (item.unit_price * keep, item.discount * keep // whole, item.tax * keep // whole)
+        change_lines.append(
+            ChangeLine(
+                line_id,
+                item.sku,
+                count,
+                before[0] - after[0],
+                before[1] - after[1],
+                before[2] - after[2],
+            )
+        )
+    delivery, delivery_tax, refund = 0, 0, 0
+    if prorate_delivery:
+        delivery, delivery_tax, refund = _delivery(summary, asked)
+    total = sum(line.total for line in change_lines) + delivery + delivery_tax
+    return ChangeOrder(
+        id=change_id,
+        order_summary_id=summary.id,
+        kind="cancel",
+        reason=reason,
+        lines=tuple(change_lines),
+        delivery=delivery,
+        delivery_tax=delivery_tax,
+        refund=refund,
+        capture_reduced=total - refund,
+    )
+
+
+def apply_cancel(summary: OrderSummary, change: ChangeOrder) -> None:
+    """Apply a planned cancel to ``summary`` (check again: the summary may have moved)."""
+    _asked(summary, [(line.line_id, line.quantity) for line in change.lines])
+    for line in change.lines:
+        summary.item(line.line_id).quantity_canceled += line.quantity
+    if change.delivery or change.delivery_tax:
+        for group, (charge, tax) in _group_reductions(summary, change).items():
+            group_summary = summary.group(group)
+            group_summary.charge_canceled += charge
+            group_summary.charge_tax_canceled += tax
+
+
+def _asked(summary: OrderSummary, lines: Sequence[tuple[str, int]]) -> dict[str, int]:
+    asked: dict[str, int] = {}
+    for i, (line_id, count) in enumerate(lines):
+        item = summary.item(line_id, f"lines[{i}].line_id")
+        asked[line_id] = asked.get(line_id, 0) + count
+        if count <= 0:
+            raise InvalidRequest(f"lines[{i}].quantity", "must be at least 1")
+        if asked[line_id] > item.quantity_available_to_cancel:
+            raise InvalidRequest(
+                f"lines[{i}].quantity",
+                f"{asked[line_id]} of line {line_id}: only {item.quantity_available_to_cancel} "
+                "available to cancel (units in fulfillment orders are canceled there first)",
+            )
+    if not asked:
+        raise InvalidRequest("lines", "name at least one line to cancel")
+    return asked
+
+
+def _delivery(summary: OrderSummary, asked: dict[str, int]) -> tuple[int, int, int]:
+    """The delivery charge (and tax) the cancel gives back, prorated by units per group, and
+    how much of it was already captured (refunded)."""
+    charge = tax = refund = 0
+    for group in summary.groups:
+        units = summary.items_of(group.id)
+        whole = sum(i.quantity_ordered for i in units)
+        left = sum(
+            i.quantity_ordered - i.quantity_canceled - asked.get(i.line_id, 0) for i in units
+        )
+        if whole == 0 or not any(i.line_id in asked for i in units):
+            continue
+        give = group.charge_net - group.charge * left // whole
+        give_tax = group.charge_tax_net - group.charge_tax * left // whole
+        charge, tax = charge + give, tax + give_tax
+        if group.charge_invoiced:  # captured with the group's first shipment
+            refund += give + give_tax
+    return charge, tax, refund
+
+
+def _group_reductions(summary: OrderSummary, change: ChangeOrder) -> dict[str, tuple[int, int]]:
+    """Per group, the delivery charge and tax a prorated cancel gives back, from the
+    summary after its units were canceled (the same formula :func:`_delivery` used)."""
+    out: dict[str, tuple[int, int]] = {}
+    for group in summary.groups:
+        units = summary.items_of(group.id)
+        if not any(line.line_id in {i.line_id for i in units} for line in change.lines):
+            continue
+        whole = sum(i.quantity_ordered for i in units)
+        left = sum(i.quantity_ordered - i.quantity_canceled for i in units)
+        out[group.id] = (
+            group.charge_net - group.charge * left // whole,
+            group.charge_tax_net - group.charge_tax * left // whole,
+        )
+    return out

@@ -1,0 +1,47 @@
+"""Change Orders: what a service action changed on an Order Summary, in units and money.
+
+The original Order never changes; the summary's totals are always the original's plus its
+change orders (a change line carries the amounts it *removes*, as positive numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ChangeKind = Literal["cancel"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeLine:
+    line_id: str
+    sku: str
+    quantity: int
+    product: int
+    discount: int
+    tax: int
+
+    @property
+    def total(self) -> int:
+        return self.product - self.discount + self.tax
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeOrder:
+    """``refund``: minor units to refund now (captured for what the change removed: excess
+    funds); ``capture_reduced``: what will no longer be captured."""
+
+    id: str
+    order_summary_id: str
+    kind: ChangeKind
+    reason: str
+    lines: tuple[ChangeLine, ...]
+    delivery: int
+    delivery_tax: int
+    refund: int
+    capture_reduced: int
+
+    @property
+    def total(self) -> int:
+        """What the change takes off the grand total."""
+        return sum(line.total for line in self.lines) + self.delivery + self.delivery_tax
