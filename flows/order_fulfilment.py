@@ -8,7 +8,7 @@ reconciliation run repeats nothing. A shipment's invoice is captured right after
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from engine.order import Order as EngineOrder
 from engine.order import OrderLine, PickupDelivery
@@ -17,7 +17,7 @@ from flows.bootstrap import Services
 from flows.order_capture import capture_invoice
 from flows.order_routing import route_summary
 from inventory.errors import UnknownReservation
-from inventory.model import ReservationLine, StockSet
+from inventory.model import Reservation, ReservationLine, StockSet
 from summary.errors import InvalidRequest
 from summary.exceptions import new_exception
 from summary.fulfillment import FoStatus, FulfillmentOrder
@@ -72,63 +72,61 @@ def ship(services: Services, fo_id: str, lines: Quantities | None) -> Fulfillmen
 
 def consume_shipped(services: Services, fo: FulfillmentOrder) -> None:
     """Make the reservation's fulfilled units match what the FO shipped."""
-    if not fo.reservation_id:
-        return
-    try:
-        reservation = services.inventory.get_reservation(fo.reservation_id)
-    except UnknownReservation:
+    reservation = _reservation(services, fo)
+    if reservation is None or reservation.status != "active":
         return  # nothing held (e.g. expired and purged): reconciliation reports it
-    done: dict[str, int] = {}
-    for line in reservation.fulfilled:
-        done[line.sku] = done.get(line.sku, 0) + line.quantity
-    shipped: dict[str, int] = {}
-    for fo_line in fo.lines:
-        shipped[fo_line.sku] = shipped.get(fo_line.sku, 0) + fo_line.quantity_fulfilled
-    due = [
-        ReservationLine(fo.location_id, sku, count - done.get(sku, 0))
-        for sku, count in shipped.items()
-        if count > done.get(sku, 0)
-    ]
-    if due and reservation.status == "active":
-        services.inventory.fulfill(fo.reservation_id, due)
+    done = _per_sku((line.sku, line.quantity) for line in reservation.fulfilled)
+    shipped = _per_sku((line.sku, line.quantity_fulfilled) for line in fo.lines)
+    due = _beyond(fo, shipped, done)
+    if due:
+        services.inventory.fulfill(reservation.id, due)
 
 
 def release_rest(services: Services, fo: FulfillmentOrder) -> None:
     """Give back what the reservation still holds once the FO holds nothing open."""
-    if not fo.reservation_id:
-        return
-    try:
-        reservation = services.inventory.get_reservation(fo.reservation_id)
-    except UnknownReservation:
-        return
-    if reservation.status == "active" and reservation.lines:
-        services.inventory.release(fo.reservation_id)
+    reservation = _reservation(services, fo)
+    if reservation is not None and reservation.status == "active" and reservation.lines:
+        services.inventory.release(reservation.id)
 
 
 def release_beyond_open(services: Services, fo: FulfillmentOrder) -> None:
     """Give back what the reservation holds beyond the FO's open units (by difference, so
     a retry releases nothing twice)."""
-    if not fo.reservation_id:
+    reservation = _reservation(services, fo)
+    if reservation is None or reservation.status != "active":
         return
-    try:
-        reservation = services.inventory.get_reservation(fo.reservation_id)
-    except UnknownReservation:
-        return
-    if reservation.status != "active":
-        return
-    held: dict[str, int] = {}
-    for line in reservation.lines:
-        held[line.sku] = held.get(line.sku, 0) + line.quantity
-    open_units: dict[str, int] = {}
-    for fo_line in fo.lines:
-        open_units[fo_line.sku] = open_units.get(fo_line.sku, 0) + fo_line.quantity_open
-    extra = [
-        ReservationLine(fo.location_id, sku, count - open_units.get(sku, 0))
-        for sku, count in held.items()
-        if count > open_units.get(sku, 0)
-    ]
+    held = _per_sku((line.sku, line.quantity) for line in reservation.lines)
+    open_units = _per_sku((line.sku, line.quantity_open) for line in fo.lines)
+    extra = _beyond(fo, held, open_units)
     if extra:
-        services.inventory.release(fo.reservation_id, extra)
+        services.inventory.release(reservation.id, extra)
+
+
+def _reservation(services: Services, fo: FulfillmentOrder) -> Reservation | None:
+    if not fo.reservation_id:
+        return None
+    try:
+        return services.inventory.get_reservation(fo.reservation_id)
+    except UnknownReservation:
+        return None
+
+
+def _per_sku(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for sku, count in pairs:
+        total[sku] = total.get(sku, 0) + count
+    return total
+
+
+def _beyond(
+    fo: FulfillmentOrder, more: dict[str, int], than: dict[str, int]
+) -> list[ReservationLine]:
+    """Per SKU, the units of ``more`` beyond ``than``, as reservation lines at the FO's location."""
+    return [
+        ReservationLine(fo.location_id, sku, count - than.get(sku, 0))
+        for sku, count in more.items()
+        if count > than.get(sku, 0)
+    ]
 
 
 def reject(services: Services, fo_id: str, reason: str) -> FulfillmentOrder:

@@ -231,18 +231,7 @@ class OrderSummary:
     ) -> list[tuple[str, int]]:
         if lines is None:
             return [(line.line_id, line.quantity_open) for line in fo.lines if line.quantity_open]
-        asked: dict[str, int] = {}
-        for i, (line_id, quantity) in enumerate(lines):
-            line = fo.line(line_id, f"lines[{i}].line_id")
-            asked[line_id] = asked.get(line_id, 0) + quantity
-            if quantity <= 0 or asked[line_id] > line.quantity_open:
-                raise InvalidRequest(
-                    f"lines[{i}].quantity",
-                    f"{quantity} of line {line_id}: {line.quantity_open} open on {fo.id}",
-                )
-        if not asked:
-            raise InvalidRequest("lines", "name at least one line to ship")
-        return list(asked.items())
+        return list(_open_units(fo, lines, "ship").items())
 
     def release_open(
         self, fo_id: str, status: Literal["Rejected", "Canceled"], reason: str | None
@@ -272,23 +261,29 @@ class OrderSummary:
             raise IllegalTransition(
                 "status", f"units of a {fo.status} fulfillment order cannot be canceled"
             )
-        asked: dict[str, int] = {}
-        for i, (line_id, quantity) in enumerate(lines):
-            line = fo.line(line_id, f"lines[{i}].line_id")
-            asked[line_id] = asked.get(line_id, 0) + quantity
-            if quantity <= 0 or asked[line_id] > line.quantity_open:
-                raise InvalidRequest(
-                    f"lines[{i}].quantity",
-                    f"{quantity} of line {line_id}: {line.quantity_open} open on {fo.id}",
-                )
-        if not asked:
-            raise InvalidRequest("lines", "name at least one line to cancel")
+        asked = _open_units(fo, lines, "cancel")
         for line_id, quantity in asked.items():
             fo.line(line_id, "lines").quantity_canceled += quantity
             self.item(line_id).quantity_allocated -= quantity
         if fo.units_open == 0:
             fo.status = "Canceled"
         return list(asked.items())
+
+
+def _open_units(fo: FulfillmentOrder, lines: Quantities, verb: str) -> dict[str, int]:
+    """``lines`` summed per line, each within what is open on ``fo``."""
+    asked: dict[str, int] = {}
+    for i, (line_id, quantity) in enumerate(lines):
+        line = fo.line(line_id, f"lines[{i}].line_id")
+        asked[line_id] = asked.get(line_id, 0) + quantity
+        if quantity <= 0 or asked[line_id] > line.quantity_open:
+            raise InvalidRequest(
+                f"lines[{i}].quantity",
+                f"{quantity} of line {line_id}: {line.quantity_open} open on {fo.id}",
+            )
+    if not asked:
+        raise InvalidRequest("lines", f"name at least one line to {verb}")
+    return asked
 
 
 def summary_from_order(order: Order, summary_id: str) -> OrderSummary:
