@@ -33,6 +33,7 @@ from sqlalchemy.exc import DataError
 
 from api.cli_errors import fail, user_errors
 from flows import order_queries as queries
+from flows import service_flows
 from flows.bootstrap import Services, bootstrap
 from flows.errors import FlowError, InvalidDocument, Issue
 from flows.order_sources import take_order
@@ -229,15 +230,19 @@ def show(
             cursor=None,
             limit=queries.MAX_PAGE,
         )["items"]
+        changes = service_flows.change_orders(services, summary["id"])["change_orders"]
     active = [pe for pe in exceptions if pe["status"] in ACTIVE_EXCEPTION_STATUSES]
     # Off a terminal (a pipe, a file, a test) rich would wrap at 80 columns; wide enough
     # instead that every row stays on one line for grep.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    console.print(_summary_view(summary, fos, active))
+    console.print(_summary_view(summary, fos, active, changes))
 
 
 def _summary_view(
-    summary: dict[str, Any], fos: list[dict[str, Any]], exceptions: list[dict[str, Any]]
+    summary: dict[str, Any],
+    fos: list[dict[str, Any]],
+    exceptions: list[dict[str, Any]],
+    changes: list[dict[str, Any]] | None = None,
 ) -> RenderableType:
     currency = str(summary["currency"])
     parts: list[RenderableType] = [
@@ -247,6 +252,7 @@ def _summary_view(
         _amounts("Totals", _totals_rows(summary["totals"]), currency),
         _amounts("Payment", _payment_rows(summary["payment"]), currency),
         _fulfillment_orders(fos),
+        _change_orders(changes or [], currency),
         _exceptions(exceptions),
     ]
     return Group(*parts)
@@ -389,5 +395,25 @@ def _exceptions(exceptions: list[dict[str, Any]]) -> RenderableType:
             str(pe["priority"]),
             pe["status"],
             pe["message"],
+        )
+    return table
+
+
+def _change_orders(changes: list[dict[str, Any]], currency: str) -> RenderableType:
+    if not changes:
+        return Text("Change orders: none", style="bold")
+    table = _table("Change orders")
+    for name in ("id", "kind", "reason", "lines", "total", "refund", "refund status"):
+        table.add_column(name)
+    for change in changes:
+        lines = ", ".join(f"{x['line_id']}: {x['sku']} x {x['quantity']}" for x in change["lines"])
+        table.add_row(
+            change["id"],
+            change["kind"],
+            change["reason"],
+            lines,
+            money(change["total"], currency),
+            money(change["refund"], currency),
+            change["refund_status"],
         )
     return table

@@ -62,3 +62,33 @@ def test_reconcile_cancels_an_abandoned_draft_and_routes_the_order_again(
 def test_reconcile_refuses_a_negative_draft_age(tmp_path: Path) -> None:
     result = reconcile_cli(small_env(f"sqlite:///{tmp_path / 'o.db'}"), "--draft-age", "-1")
     assert result.exit_code == 2
+
+
+def test_orders_show_lists_the_change_orders(tmp_path: Path) -> None:
+    from flows import service_flows
+
+    env = small_env(f"sqlite:///{tmp_path / 'omniroute.db'}")
+    services = bootstrap(Settings.from_env(env))
+    try:
+        placed = take_order(services, order("W-8", quantity=2), "{}").placed
+        fo = order_queries.order_summary(services, placed.summary_id)["fulfillment_orders"][0]
+        service_flows.cancel_fulfillment_lines(services, fo["id"], [("1", 1)])
+        service_flows.cancel(
+            services,
+            "W-8",
+            lines=[("1", 1)],
+            reason="damaged_box",
+            prorate_delivery=False,
+            idempotency_key=None,
+            body={},
+            preview=False,
+        )
+    finally:
+        services.close()
+    full: dict[str, str | None] = {k: None for k in os.environ if k.startswith("OMNIROUTE_")}
+    full.update(env)
+    result = CliRunner().invoke(app, ["orders", "show", "W-8"], env=full)
+    assert result.exit_code == 0, result.output
+    assert "Change orders" in result.stdout
+    assert "damaged_box" in result.stdout
+    assert "1: SKU-1 x 1" in result.stdout
