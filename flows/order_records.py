@@ -179,6 +179,7 @@ class OrderRecords:
                 refund=change.refund,
                 capture_reduced=change.capture_reduced,
                 refund_status="pending" if change.refund else "none",
+                prorate_delivery=change.prorate_delivery,
                 idempotency_key=key,
                 fingerprint=fingerprint,
                 created_at=self.now,
@@ -232,4 +233,5 @@ def _change_from_row(row: Any) -> ChangeOrder:
         delivery_tax=row.delivery_tax,
         refund=row.refund,
         capture_reduced=row.capture_reduced,
+        prorate_delivery=bool(row.prorate_delivery),
     )

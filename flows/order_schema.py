@@ -215,6 +215,7 @@ change_orders = Table(
     Column("refund", BigInteger, nullable=False),
     Column("capture_reduced", BigInteger, nullable=False),
     Column("refund_status", String(8), nullable=False),  # none | pending | done
+    Column("prorate_delivery", Boolean, nullable=False),
     Column("idempotency_key", String(255), nullable=True),
     Column("fingerprint", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),

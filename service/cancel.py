@@ -41,9 +41,7 @@ def plan_cancel(
                 before[2] - after[2],
             )
         )
-    delivery, delivery_tax, refund = 0, 0, 0
-    if prorate_delivery:
-        delivery, delivery_tax, refund = _delivery(summary, asked)
+    delivery, delivery_tax, refund = _delivery(summary, asked, prorate_delivery)
     total = sum(line.total for line in change_lines) + delivery + delivery_tax
     return ChangeOrder(
         id=change_id,
@@ -55,19 +53,20 @@ def plan_cancel(
         delivery_tax=delivery_tax,
         refund=refund,
         capture_reduced=total - refund,
+        prorate_delivery=prorate_delivery,
     )
 
 
 def apply_cancel(summary: OrderSummary, change: ChangeOrder) -> None:
     """Apply a planned cancel to ``summary`` (check again: the summary may have moved)."""
-    _asked(summary, [(line.line_id, line.quantity) for line in change.lines])
+    asked = _asked(summary, [(line.line_id, line.quantity) for line in change.lines])
+    gives = _group_gives(summary, asked, change.prorate_delivery)
     for line in change.lines:
         summary.item(line.line_id).quantity_canceled += line.quantity
-    if change.delivery or change.delivery_tax:
-        for group, (charge, tax) in _group_reductions(summary, change).items():
-            group_summary = summary.group(group)
-            group_summary.charge_canceled += charge
-            group_summary.charge_tax_canceled += tax
+    for group_id, (charge, tax) in gives.items():
+        group = summary.group(group_id)
+        group.charge_canceled += charge
+        group.charge_tax_canceled += tax
 
 
 def _asked(summary: OrderSummary, lines: Sequence[tuple[str, int]]) -> dict[str, int]:
@@ -88,38 +87,37 @@ def _asked(summary: OrderSummary, lines: Sequence[tuple[str, int]]) -> dict[str,
     return asked
 
 
-def _delivery(summary: OrderSummary, asked: dict[str, int]) -> tuple[int, int, int]:
-    """The delivery charge (and tax) the cancel gives back, prorated by units per group, and
-    how much of it was already captured (refunded)."""
+def _delivery(summary: OrderSummary, asked: dict[str, int], prorate: bool) -> tuple[int, int, int]:
+    """The delivery charge and tax the cancel gives back, and how much of it was already
+    captured (refunded)."""
     charge = tax = refund = 0
-    for group in summary.groups:
-        units = summary.items_of(group.id)
-        whole = sum(i.quantity_ordered for i in units)
-        left = sum(
-            i.quantity_ordered - i.quantity_canceled - asked.get(i.line_id, 0) for i in units
-        )
-        if whole == 0 or not any(i.line_id in asked for i in units):
-            continue
-        give = group.charge_net - group.charge * left // whole
-        give_tax = group.charge_tax_net - group.charge_tax * left // whole
+    for group_id, (give, give_tax) in _group_gives(summary, asked, prorate).items():
         charge, tax = charge + give, tax + give_tax
-        if group.charge_invoiced:  # captured with the group's first shipment
+        if summary.group(group_id).charge_invoiced:  # captured with its first shipment
             refund += give + give_tax
     return charge, tax, refund
 
 
-def _group_reductions(summary: OrderSummary, change: ChangeOrder) -> dict[str, tuple[int, int]]:
-    """Per group, the delivery charge and tax a prorated cancel gives back, from the
-    summary after its units were canceled (the same formula :func:`_delivery` used)."""
+def _group_gives(
+    summary: OrderSummary, asked: dict[str, int], prorate: bool
+) -> dict[str, tuple[int, int]]:
+    """Per group the cancel touches, the charge and tax it gives back: all that is left when
+    its last units go (a group that will never ship owes no delivery); with ``prorate``, in
+    proportion to the units left; otherwise nothing. Read before the units are canceled."""
     out: dict[str, tuple[int, int]] = {}
     for group in summary.groups:
         units = summary.items_of(group.id)
-        if not any(line.line_id in {i.line_id for i in units} for line in change.lines):
+        if not any(i.line_id in asked for i in units):
             continue
         whole = sum(i.quantity_ordered for i in units)
-        left = sum(i.quantity_ordered - i.quantity_canceled for i in units)
-        out[group.id] = (
-            group.charge_net - group.charge * left // whole,
-            group.charge_tax_net - group.charge_tax * left // whole,
+        left = sum(
+            i.quantity_ordered - i.quantity_canceled - asked.get(i.line_id, 0) for i in units
         )
+        if left == 0:
+            out[group.id] = (group.charge_net, group.charge_tax_net)
+        elif prorate:
+            out[group.id] = (
+                group.charge_net - group.charge * left // whole,
+                group.charge_tax_net - group.charge_tax * left // whole,
+            )
     return out

@@ -40,6 +40,7 @@ class ChangeOrder:
     delivery_tax: int
     refund: int
     capture_reduced: int
+    prorate_delivery: bool = False
 
     @property
     def total(self) -> int:

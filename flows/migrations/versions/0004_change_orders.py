@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("refund", sa.BigInteger, nullable=False),
         sa.Column("capture_reduced", sa.BigInteger, nullable=False),
         sa.Column("refund_status", sa.String(8), nullable=False),
+        sa.Column("prorate_delivery", sa.Boolean, nullable=False),
         sa.Column("idempotency_key", sa.String(255), nullable=True),
         sa.Column("fingerprint", sa.String(64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
