@@ -254,8 +254,8 @@ class OrderSummary:
 
     def cancel_fulfillment_lines(self, fo_id: str, lines: Quantities) -> list[tuple[str, int]]:
         """Take units off an Allocated or Assigned FO (before picking starts): they go back
-        to available to fulfill (and can then be canceled on the summary). The FO is Canceled
-        once nothing is left open on it."""
+        to available to fulfill (and can then be canceled on the summary). Once nothing is
+        left open the FO ends: Canceled, or Fulfilled when part of it had shipped."""
         fo = self.fulfillment_order(fo_id)
         if fo.status not in ("Allocated", "Assigned"):
             raise IllegalTransition(
@@ -265,8 +265,9 @@ class OrderSummary:
         for line_id, quantity in asked.items():
             fo.line(line_id, "lines").quantity_canceled += quantity
             self.item(line_id).quantity_allocated -= quantity
-        if fo.units_open == 0:
-            fo.status = "Canceled"
+        if fo.units_open == 0:  # what shipped stays shipped: the FO ends Fulfilled then
+            shipped = any(line.quantity_fulfilled for line in fo.lines)
+            fo.status = "Fulfilled" if shipped else "Canceled"
         return list(asked.items())
 
 

@@ -315,8 +315,8 @@ class OrderSequences(RuleBasedStateMachine):
         for line_id, count in summed.items():
             model.canceled[line_id] = model.canceled.get(line_id, 0) + count
             self.lines[line_id].allocated -= count
-        if model.units_open == 0:
-            model.status = "Canceled"
+        if model.units_open == 0:  # what shipped stays shipped
+            model.status = "Fulfilled" if any(model.fulfilled.values()) else "Canceled"
         event("action: take units off an FO")
         if any(model.fulfilled.values()):
             event("took units off an FO that shipped some")
