@@ -77,3 +77,51 @@ def cancel_fo_lines(request: Request, fo_id: str, body: FoCancelIn) -> Any:
 @router.get("/v1/order-summaries/{key}/change-orders")
 def list_change_orders(request: Request, key: str) -> Any:
     return service_flows.change_orders(services_of(request), key)
+
+
+class ReturnLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: str = Field(min_length=1)
+    quantity: int = Field(gt=0, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=64)
+
+
+class ReturnIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=1000)
+    location_id: str | None = Field(
+        default=None,
+        description="where the units come back (restocked there if the reason says so)",
+    )
+
+
+def _return(request: Request, key: str, body: ReturnIn, idem: str | None, *, preview: bool) -> Any:
+    return service_flows.direct_return(
+        services_of(request),
+        key,
+        lines=[(x.line_id, x.quantity, x.reason) for x in body.lines],
+        location_id=body.location_id,
+        idempotency_key=idem,
+        body=body.model_dump(mode="json"),
+        preview=preview,
+    )
+
+
+@router.post("/v1/order-summaries/{key}/return/preview")
+def return_preview(request: Request, key: str, body: ReturnIn) -> Any:
+    """What a direct return would change and refund; writes nothing."""
+    return _return(request, key, body, None, preview=True)
+
+
+@router.post("/v1/order-summaries/{key}/return")
+def return_now(
+    request: Request, key: str, body: ReturnIn, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """A return at a store counter, without an RMA: shipped units come back, restock when
+    their reason says so, and a Credit Memo (less the reason's fee) is refunded."""
+    return _return(request, key, body, idempotency_key, preview=False)
+
+
+@router.get("/v1/credit-memos/{memo_id}")
+def get_credit_memo(request: Request, memo_id: str) -> Any:
+    return service_flows.credit_memo(services_of(request), memo_id)

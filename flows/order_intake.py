@@ -194,6 +194,7 @@ def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str,
             "discount": totals.discount,
             "delivery": totals.delivery,
             "tax": totals.tax,
+            "fees": totals.fees,
             "grand_total": totals.grand_total,
         },
         "payment": {

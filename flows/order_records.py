@@ -18,7 +18,13 @@ from flows.order_rows import (
     invoice_from_row,
     invoice_values,
 )
-from flows.order_schema import change_orders, invoices, process_exceptions, routing_attempts
+from flows.order_schema import (
+    change_orders,
+    credit_memos,
+    invoices,
+    process_exceptions,
+    routing_attempts,
+)
 from service.changes import ChangeLine, ChangeOrder
 from summary.exceptions import ACTIVE_STATUSES, ProcessException
 from summary.invoice import Invoice
@@ -180,6 +186,7 @@ class OrderRecords:
                 capture_reduced=change.capture_reduced,
                 refund_status="pending" if change.refund else "none",
                 prorate_delivery=change.prorate_delivery,
+                fee=change.fee,
                 idempotency_key=key,
                 fingerprint=fingerprint,
                 created_at=self.now,
@@ -202,6 +209,33 @@ class OrderRecords:
             .order_by(change_orders.c.created_at, change_orders.c.id)
         )
         return [(_change_from_row(r), str(r.refund_status)) for r in self.conn.execute(query)]
+
+    def add_credit_memo(self, memo_id: str, change: ChangeOrder) -> None:
+        self.conn.execute(
+            insert(credit_memos).values(
+                id=memo_id,
+                summary_id=change.order_summary_id,
+                change_order_id=change.id,
+                created_at=self.now,
+            )
+        )
+
+    def credit_memo(self, memo_id: str) -> tuple[ChangeOrder, str, datetime]:
+        """The change order behind a credit memo, its refund status, when it was made."""
+        query = (
+            select(change_orders, credit_memos.c.created_at.label("memo_at"))
+            .join(credit_memos, credit_memos.c.change_order_id == change_orders.c.id)
+            .where(credit_memos.c.id == memo_id)
+        )
+        row = self.conn.execute(query).one_or_none()
+        if row is None:
+            raise NotFound("credit memo", memo_id)
+        return _change_from_row(row), str(row.refund_status), as_utc(row.memo_at)
+
+    def credit_memo_of(self, change_id: str) -> str | None:
+        query = select(credit_memos.c.id).where(credit_memos.c.change_order_id == change_id)
+        found = self.conn.execute(query).scalar_one_or_none()
+        return None if found is None else str(found)
 
     def pending_refunds(self) -> list[tuple[str, str]]:
         """``(change order id, summary id)`` of refunds not yet confirmed by the gateway."""
@@ -234,4 +268,5 @@ def _change_from_row(row: Any) -> ChangeOrder:
         refund=row.refund,
         capture_reduced=row.capture_reduced,
         prorate_delivery=bool(row.prorate_delivery),
+        fee=row.fee,
     )

@@ -35,6 +35,8 @@ def item_from_row(row: Any) -> OrderItemSummary:
         quantity_return_initiated=row.quantity_return_initiated,
         quantity_returned=row.quantity_returned,
         quantity_reshipped=row.quantity_reshipped,
+        discount_returned=row.discount_returned,
+        tax_returned=row.tax_returned,
     )
 
 

@@ -71,6 +71,7 @@ order_summaries = Table(
     _money("captured"),
     _money("refunded"),
     Column("authorization_expires_at", DateTime(timezone=True), nullable=True),
+    Column("return_fees", BigInteger, nullable=False, server_default="0"),
 )
 
 order_item_summaries = Table(
@@ -91,6 +92,8 @@ order_item_summaries = Table(
     _count("quantity_return_initiated"),
     _count("quantity_returned"),
     _count("quantity_reshipped"),
+    Column("discount_returned", BigInteger, nullable=False, server_default="0"),
+    Column("tax_returned", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("summary_id", "line_id"),
 )
 
@@ -216,8 +219,18 @@ change_orders = Table(
     Column("capture_reduced", BigInteger, nullable=False),
     Column("refund_status", String(8), nullable=False),  # none | pending | done
     Column("prorate_delivery", Boolean, nullable=False),
+    Column("fee", BigInteger, nullable=False, server_default="0"),
     Column("idempotency_key", String(255), nullable=True),
     Column("fingerprint", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("summary_id", "idempotency_key", name="uq_change_orders_key"),
+)
+
+credit_memos = Table(
+    "credit_memos",
+    order_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("summary_id", String(40), nullable=False, index=True),
+    Column("change_order_id", String(40), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -48,6 +48,8 @@ _ITEM_QUANTITIES = (
     "quantity_return_initiated",
     "quantity_returned",
     "quantity_reshipped",
+    "discount_returned",
+    "tax_returned",
 )
 
 
@@ -235,6 +237,7 @@ class OrderUnitOfWork(OrderRecords):
             external_id=row.external_id,
             fulfillment_orders=list(self._fulfillment_orders(summary_id)),
             version=row.version,
+            return_fees=row.return_fees,
         )
         self._loaded[summary.id] = {fo.id: _fo_state(fo) for fo in summary.fulfillment_orders}
         self._parts[summary.id] = _parts_state(summary)
@@ -288,6 +291,7 @@ class OrderUnitOfWork(OrderRecords):
                 version=summary.version + 1,
                 captured=payment.captured if payment else 0,
                 refunded=payment.refunded if payment else 0,
+                return_fees=summary.return_fees,
             )
         )
         if result.rowcount != 1:

@@ -22,8 +22,11 @@ from flows.order_intake import summary_document
 from flows.order_routing import NotManaged
 from flows.order_store import OrderUnitOfWork
 from flows.payments import GatewayDeclined, GatewayUnavailable
+from inventory.model import StockAdjust
 from service.cancel import apply_cancel, plan_cancel
 from service.changes import ChangeOrder
+from service.returns import apply_return, plan_return
+from summary.errors import InvalidRequest
 from summary.exceptions import new_exception
 from summary.summary import OrderSummary, Quantities
 
@@ -81,6 +84,73 @@ def cancel(
     return order_answer(services, summary.id, change)
 
 
+def direct_return(
+    services: Services,
+    key: str,
+    *,
+    lines: list[tuple[str, int, str]],
+    location_id: str | None,
+    idempotency_key: str | None,
+    body: dict[str, Any],
+    preview: bool,
+) -> dict[str, Any]:
+    """A return at a store counter, without an RMA: the units come back now, restock at
+    ``location_id`` when their reason says so, and a Credit Memo is refunded."""
+    print_ = fingerprint_of(body)
+    if location_id is not None and location_id not in services.config().network.index:
+        raise InvalidRequest("location_id", f"unknown location {location_id!r}")
+    with services.uow() as uow:
+        summary = uow.summary(key, lock=not preview)
+        if not summary.managed:
+            raise NotManaged(
+                f"order summary {summary.id} is unmanaged: the system that runs it takes returns"
+            )
+        if idempotency_key and not preview:
+            earlier = _earlier(uow, summary, idempotency_key, print_)
+            if earlier is not None:
+                return earlier
+        plan = plan_return(
+            summary, f"CO-{uuid.uuid4().hex[:20]}", lines, services.config().rules.rules.returns
+        )
+        change = plan.change
+        if preview:
+            after = copy.deepcopy(summary)
+            apply_return(after, change)
+            return _answer(None, change, after, uow.active_exception_count(summary.id))
+        apply_return(summary, change)
+        uow.save_summary(summary)
+        uow.add_change_order(change, key=idempotency_key, fingerprint=print_)
+        uow.add_credit_memo(f"CM-{change.id.removeprefix('CO-')}", change)
+        uow.commit()
+    if location_id is not None and plan.restock:
+        services.inventory.write_stock(
+            [StockAdjust(location_id, sku, count) for sku, count in plan.restock]
+        )
+    if change.refund:
+        refund(services, change.id)
+    return order_answer(services, summary.id, change)
+
+
+def credit_memo(services: Services, memo_id: str) -> dict[str, Any]:
+    with services.uow() as uow:
+        change, status, made = uow.credit_memo(memo_id)
+    document = change_document(change)
+    return {
+        "id": memo_id,
+        "order_summary_id": change.order_summary_id,
+        "change_order_id": change.id,
+        "lines": document["lines"],
+        "product": sum(x.product for x in change.lines),
+        "discount": sum(x.discount for x in change.lines),
+        "tax": sum(x.tax for x in change.lines),
+        "delivery": change.delivery + change.delivery_tax,
+        "fee": change.fee,
+        "total": change.refund,
+        "refund_status": status,
+        "created_at": made,
+    }
+
+
 def _earlier(
     uow: OrderUnitOfWork, summary: OrderSummary, key: str, print_: str
 ) -> dict[str, Any] | None:
@@ -102,11 +172,12 @@ def order_answer(services: Services, summary_id: str, change: ChangeOrder) -> di
 def _answer(
     change_id: str | None, change: ChangeOrder, summary: OrderSummary, active: int
 ) -> dict[str, Any]:
+    memo = f"CM-{change_id.removeprefix('CO-')}" if change_id and change.kind == "return" else None
     return {
         "change_order_id": change_id,
         "refund": change.refund,
         "capture_reduced": change.capture_reduced,
-        "credit_memo_id": None,
+        "credit_memo_id": memo,
         "change_order": change_document(change),
         "summary": summary_document(summary, active),
     }
@@ -134,6 +205,7 @@ def change_document(change: ChangeOrder) -> dict[str, Any]:
         "total": change.total,
         "refund": change.refund,
         "capture_reduced": change.capture_reduced,
+        "fee": change.fee,
     }
 
 
@@ -159,6 +231,11 @@ def refund(services: Services, change_id: str) -> bool:
         change = next(c for c, _ in uow.change_orders_of(summary.id) if c.id == change_id)
     payment = summary.payment
     if payment is None:
+        return False
+    if change.refund > payment.captured - payment.refunded:
+        with services.uow() as uow:  # never refund more than was captured: a person decides
+            _refund_refused(uow, summary.id, change, "more than was captured")
+            uow.commit()
         return False
     try:
         services.gateway.refund(payment.authorization_id, change.refund, key=change.id)

@@ -216,11 +216,45 @@ class Policy(BaseModel):
     cost: Cost = Field(default_factory=Cost)
 
 
+MAX_FEE = 1_000_000_000  # minor units
+
+
+class ReturnReason(BaseModel):
+    """What a return for one reason does."""
+
+    model_config = _STRICT
+    restock: StrictBool = Field(
+        default=True, description="returned units go back into the receiving location's stock"
+    )
+    fee_per_unit: StrictInt = Field(
+        default=0,
+        ge=0,
+        le=MAX_FEE,
+        description="kept from the refund per returned unit, minor units, 0..1,000,000,000",
+    )
+
+
+class Returns(BaseModel):
+    """Return reasons: which restock, what fee applies (``default`` for unlisted reasons)."""
+
+    model_config = _STRICT
+    reasons: dict[Name, ReturnReason] = Field(default_factory=dict)
+    default: ReturnReason = Field(default_factory=ReturnReason)
+
+    def for_reason(self, reason: str) -> ReturnReason:
+        return self.reasons.get(reason, self.default)
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, title="omniroute rules")
     version: Literal[1] = Field(default=1, description="rules file format version")
     policies: tuple[Policy, ...] = Field(
         min_length=1, description="tried in order; the first whose `when` matches applies"
+    )
+    returns: Returns | None = Field(
+        default=None,
+        description="return reasons: restock or not, fee per unit (unset: every return "
+        "restocks, no fee)",
     )
 
     @field_validator("version", mode="before")

@@ -15,6 +15,8 @@ from rules.schema import Rules
 
 def canonical_json(rules: Rules) -> str:
     document = rules.model_dump(mode="json")
+    if document.get("returns") is None:  # added later: files without it keep their version
+        document.pop("returns", None)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

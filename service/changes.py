@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ChangeKind = Literal["cancel"]
+ChangeKind = Literal["cancel", "return"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,8 @@ class ChangeLine:
 @dataclass(frozen=True, slots=True)
 class ChangeOrder:
     """``refund``: minor units to refund now (captured for what the change removed: excess
-    funds); ``capture_reduced``: what will no longer be captured."""
+    funds, or a return's credit); ``capture_reduced``: what will no longer be captured;
+    ``fee``: what a return keeps. ``refund + capture_reduced + fee == total``."""
 
     id: str
     order_summary_id: str
@@ -41,6 +42,7 @@ class ChangeOrder:
     refund: int
     capture_reduced: int
     prorate_delivery: bool = False
+    fee: int = 0  # kept from the refund (a return fee)
 
     @property
     def total(self) -> int:

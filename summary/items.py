@@ -43,6 +43,8 @@ class OrderItemSummary:
     quantity_return_initiated: int = 0
     quantity_returned: int = 0
     quantity_reshipped: int = 0
+    discount_returned: int = 0  # the shares of discount and tax that returns gave back
+    tax_returned: int = 0
 
     @property
     def quantity(self) -> int:
@@ -70,11 +72,26 @@ class OrderItemSummary:
 
     @property
     def amounts(self) -> tuple[int, int, int]:
-        """``(product, discount, tax)`` of the units not canceled. Canceled units give back
-        their shares from the end of the line's cumulative schedule and shipments take theirs
-        from the start, so the two never overlap and everything sums back exactly."""
+        """``(product, discount, tax)`` of the units neither canceled nor returned. Canceled
+        units give back their shares from the end of the line's cumulative schedule, shipments
+        take theirs from the start, returns give back the shares their shipments took: none
+        overlap, so everything sums back exactly."""
         keep, whole = self.quantity_ordered - self.quantity_canceled, self.quantity_ordered
-        return self.unit_price * keep, self.discount * keep // whole, self.tax * keep // whole
+        return (
+            self.unit_price * (keep - self.quantity_returned),
+            self.discount * keep // whole - self.discount_returned,
+            self.tax * keep // whole - self.tax_returned,
+        )
+
+    def return_part(self, count: int) -> tuple[int, int, int]:
+        """``(price, discount, tax)`` that ``count`` more returned units give back: the shares
+        of the last shipped units not yet returned (invoices took theirs from the start)."""
+        end, whole = self.quantity_fulfilled - self.quantity_returned, self.quantity_ordered
+        return (
+            self.unit_price * count,
+            share_of_units(self.discount, whole, end - count, count),
+            share_of_units(self.tax, whole, end - count, count),
+        )
 
     def invoice_part(self, count: int) -> tuple[int, int, int]:
         """``(price, discount, tax)`` of the next ``count`` units to ship: floors of the

@@ -65,10 +65,11 @@ class Totals:
     discount: int
     delivery: int
     tax: int
+    fees: int = 0  # return fees kept from refunds
 
     @property
     def grand_total(self) -> int:
-        return self.product - self.discount + self.delivery + self.tax
+        return self.product - self.discount + self.delivery + self.tax + self.fees
 
 
 @dataclass
@@ -86,6 +87,7 @@ class OrderSummary:
     external_id: str | None = None
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     version: int = 0
+    return_fees: int = 0
 
     @property
     def managed(self) -> bool:
@@ -99,6 +101,7 @@ class OrderSummary:
             discount=sum(a[1] for a in amounts),
             delivery=sum(g.charge_net for g in self.groups),
             tax=sum(a[2] for a in amounts) + sum(g.charge_tax_net for g in self.groups),
+            fees=self.return_fees,
         )
 
     @property

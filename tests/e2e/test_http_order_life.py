@@ -45,6 +45,7 @@ def test_an_order_is_routed_rejected_rerouted_shipped_invoiced_and_captured(
         "discount": 700,
         "delivery": 599,
         "tax": 808,
+        "fees": 0,
         "grand_total": 10205,
     }
     fos = fos_of(summary)

@@ -93,6 +93,7 @@ def test_cancel_one_of_three_units_before_capture_shrinks_what_will_be_captured(
         "discount": 200,
         "delivery": 500,
         "tax": 200,
+        "fees": 0,
         "grand_total": 2500,
     }
     # Shipping the other two captures exactly what is left: 2 × 9.80 + 5.40 = 25.00.

@@ -1,0 +1,119 @@
+"""Return (direct, at a store counter, without an RMA): fulfilled units come back.
+
+Returned units raise the return-initiated and returned quantities and give back what their
+shipment charged (price, and the discount and tax shares the invoice took); the return fee of
+the reason is kept; the rest is a Credit Memo refunded against the captured payment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from service.changes import ChangeLine, ChangeOrder
+from summary.errors import InvalidRequest
+from summary.summary import OrderSummary
+
+ReturnLine = tuple[str, int, str]  # (line id, quantity, reason)
+
+
+class ReturnRule(Protocol):
+    """What a return for one reason does (the rules file's ``returns`` section has these)."""
+
+    @property
+    def restock(self) -> bool: ...
+
+    @property
+    def fee_per_unit(self) -> int: ...
+
+
+class ReturnPolicy(Protocol):
+    def for_reason(self, reason: str) -> ReturnRule: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Always:
+    """Without a ``returns`` section: every return restocks, no fee."""
+
+    restock: bool = True
+    fee_per_unit: int = 0
+
+    def for_reason(self, reason: str) -> ReturnRule:
+        del reason
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPlan:
+    change: ChangeOrder
+    restock: tuple[tuple[str, int], ...]  # (sku, units) going back into stock
+
+
+def plan_return(
+    summary: OrderSummary,
+    change_id: str,
+    lines: Sequence[ReturnLine],
+    policy: ReturnPolicy | None,
+) -> ReturnPlan:
+    """The change order (and what restocks) a return of ``lines`` would be; changes nothing."""
+    asked: dict[str, int] = {}
+    reasons: dict[str, str] = {}
+    for i, (line_id, count, reason) in enumerate(lines):
+        item = summary.item(line_id, f"lines[{i}].line_id")
+        asked[line_id] = asked.get(line_id, 0) + count
+        reasons.setdefault(line_id, reason)
+        if count <= 0:
+            raise InvalidRequest(f"lines[{i}].quantity", "must be at least 1")
+        if asked[line_id] > item.quantity_available_to_return:
+            raise InvalidRequest(
+                f"lines[{i}].quantity",
+                f"{asked[line_id]} of line {line_id}: only {item.quantity_available_to_return} "
+                "shipped and not yet returned",
+            )
+        if reasons[line_id] != reason:
+            raise InvalidRequest(f"lines[{i}].reason", "one reason per line in one return")
+    if not asked:
+        raise InvalidRequest("lines", "name at least one line to return")
+    policy = policy or _Always()
+    change_lines, restock, fee = [], [], 0
+    for line_id, count in asked.items():
+        item = summary.item(line_id)
+        product, discount, tax = item.return_part(count)
+        line = ChangeLine(line_id, item.sku, count, product, discount, tax)
+        change_lines.append(line)
+        rule = policy.for_reason(reasons[line_id])
+        fee += min(rule.fee_per_unit * count, line.total)  # a fee never exceeds the credit
+        if rule.restock:
+            restock.append((item.sku, count))
+    total = sum(line.total for line in change_lines)
+    change = ChangeOrder(
+        id=change_id,
+        order_summary_id=summary.id,
+        kind="return",
+        reason=", ".join(sorted(set(reasons.values()))),
+        lines=tuple(change_lines),
+        delivery=0,
+        delivery_tax=0,
+        refund=total - fee,
+        capture_reduced=0,
+        fee=fee,
+    )
+    return ReturnPlan(change, tuple(restock))
+
+
+def apply_return(summary: OrderSummary, change: ChangeOrder) -> None:
+    """Apply a planned return (checked again: the summary may have moved)."""
+    for i, line in enumerate(change.lines):
+        item = summary.item(line.line_id)
+        if line.quantity > item.quantity_available_to_return:
+            raise InvalidRequest(f"lines[{i}].quantity", "no longer available to return")
+        if item.return_part(line.quantity) != (line.product, line.discount, line.tax):
+            raise InvalidRequest(f"lines[{i}]", "the line changed since the return was planned")
+    for line in change.lines:
+        item = summary.item(line.line_id)
+        item.quantity_return_initiated += line.quantity
+        item.quantity_returned += line.quantity
+        item.discount_returned += line.discount
+        item.tax_returned += line.tax
+    summary.return_fees += change.fee
