@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
@@ -56,13 +57,8 @@ class ExceptionPatch(BaseModel):
 
 def _intake_answer(request: Request, intake: Intake) -> JSONResponse:
     summary = queries.order_summary(services_of(request), intake.placed.summary_id)
-    return JSONResponse(_jsonable(summary), status_code=201 if intake.placed.created else 200)
-
-
-def _jsonable(document: Any) -> Any:
-    from fastapi.encoders import jsonable_encoder
-
-    return jsonable_encoder(document)
+    status = 201 if intake.placed.created else 200
+    return JSONResponse(jsonable_encoder(summary), status_code=status)
 
 
 @router.post("/v1/orders", status_code=201)

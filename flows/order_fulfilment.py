@@ -19,7 +19,6 @@ from flows.order_routing import route_summary
 from inventory.errors import UnknownReservation
 from inventory.model import Reservation, ReservationLine, StockSet
 from summary.errors import InvalidRequest
-from summary.exceptions import new_exception
 from summary.fulfillment import FoStatus, FulfillmentOrder
 from summary.summary import OrderSummary, Quantities
 
@@ -161,19 +160,13 @@ def _pickup_rejected(
     alternatives = _pickup_alternatives(services, summary, fo)
     listed = ", ".join(f"{a['location_id']} ({a['distance_km']:.1f} km)" for a in alternatives)
     with services.uow() as uow:
-        uow.add_exception(
-            new_exception(
-                id=f"PE-{uuid.uuid4().hex[:20]}",
-                order_summary_id=summary.id,
-                category="fulfillment",
-                message=(
-                    f"pickup at {fo.location_id} rejected ({reason}); "
-                    f"stores that could serve it: {listed or 'none'}"
-                ),
-                description="ask the customer which store to use, or cancel the lines",
-                attached=("delivery_group", fo.delivery_group),
-                now=uow.now,
-            )
+        uow.raise_exception(
+            summary.id,
+            "fulfillment",
+            ("delivery_group", fo.delivery_group),
+            f"pickup at {fo.location_id} rejected ({reason}); "
+            f"stores that could serve it: {listed or 'none'}",
+            description="ask the customer which store to use, or cancel the lines",
         )
         uow.commit()
 

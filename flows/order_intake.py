@@ -28,7 +28,6 @@ from flows.order_routing import Plan, plan_groups
 from flows.order_store import OrderUnitOfWork
 from inventory.errors import InventoryError
 from summary.errors import InvalidOrder
-from summary.exceptions import new_exception
 from summary.order import Order, check_order
 from summary.summary import OrderSummary, summary_from_order
 
@@ -128,18 +127,12 @@ def _locate(uow: OrderUnitOfWork, summary: OrderSummary) -> bool:
         if found is not None:
             group.lat, group.lon = found
             continue
-        uow.add_exception(
-            new_exception(
-                id=f"PE-{uuid.uuid4().hex[:20]}",
-                order_summary_id=summary.id,
-                category="routing",
-                message=(
-                    f"delivery group {group.id}: no coordinates and postal code "
-                    f"{group.postal_code!r} ({group.country}) could not be located"
-                ),
-                attached=("delivery_group", group.id),
-                now=uow.now,
-            )
+        uow.raise_exception(
+            summary.id,
+            "routing",
+            ("delivery_group", group.id),
+            f"delivery group {group.id}: no coordinates and postal code "
+            f"{group.postal_code!r} ({group.country}) could not be located",
         )
         located = False
     return located

@@ -5,6 +5,7 @@ connection (one transaction)."""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +27,7 @@ from flows.order_schema import (
     routing_attempts,
 )
 from service.changes import ChangeLine, ChangeOrder
-from summary.exceptions import ACTIVE_STATUSES, ProcessException
+from summary.exceptions import ACTIVE_STATUSES, Category, ProcessException, new_exception
 from summary.invoice import Invoice
 
 
@@ -120,6 +121,41 @@ class OrderRecords:
         if after is not None:
             query = query.where(table.c.id > after)
         return [exception_from_row(r) for r in self.conn.execute(query)]
+
+    def raise_exception(
+        self,
+        summary_id: str,
+        category: Category,
+        attached: tuple[str, str],
+        message: str,
+        *,
+        description: str = "",
+    ) -> None:
+        """One active exception per (category, record it is attached to): however often its
+        cause recurs (a capture retried, a refund refused again), a person sees it once."""
+        for pe in self.exceptions(summary_id=summary_id, category=category, limit=10_000):
+            if pe.active and (pe.attached_kind, pe.attached_id) == attached:
+                return
+        self.add_exception(
+            new_exception(
+                id=f"PE-{uuid.uuid4().hex[:20]}",
+                order_summary_id=summary_id,
+                category=category,
+                message=message,
+                description=description,
+                attached=attached,
+                now=self.now,
+            )
+        )
+
+    def resolve_exceptions(
+        self, summary_id: str, category: Category, attached: tuple[str, str], note: str
+    ) -> None:
+        """Resolve the active exceptions a cause now gone had raised (with ``note`` saying why)."""
+        for pe in self.exceptions(summary_id=summary_id, category=category, limit=10_000):
+            if pe.active and (pe.attached_kind, pe.attached_id) == attached:
+                pe.move_to("resolved", self.now, note=note)
+                self.save_exception(pe)
 
     def active_exception_count(self, summary_id: str) -> int:
         table = process_exceptions

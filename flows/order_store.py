@@ -137,6 +137,10 @@ class OrderUnitOfWork(OrderRecords):
             ).scalar_one_or_none()
             if found is not None:
                 return str(found)
+        return self._summary_id_by_order(key)
+
+    def _summary_id_by_order(self, key: str) -> str:
+        """The summary id of an order number or a source's external id."""
         query = select(orders.c.summary_id).where(orders.c.order_number == key)
         found = self.conn.execute(query).scalar_one_or_none()
         if found is None:
@@ -209,7 +213,7 @@ class OrderUnitOfWork(OrderRecords):
         """Load a summary by id or order number; ``lock``: for change (serialises writers)."""
         row = self._summary_row(key, lock) if key.startswith("OS-") else None
         if row is None:  # an order number or an external id (or no such summary)
-            row = self._summary_row(self.summary_id_of(key), lock)
+            row = self._summary_row(self._summary_id_by_order(key), lock)
         if row is None:
             raise NotFound("order summary", key)
         summary_id = row.id
