@@ -39,6 +39,11 @@ class Services:
     def config(self) -> ActiveConfig:
         return self.active.current()
 
+    def gateway_for(self, name: str) -> PaymentGateway | None:
+        """The gateway an authorization names, or None: a payment is never captured or
+        refunded through a gateway it was not authorized on (only ``test`` is built in)."""
+        return self.gateway if name == "test" else None
+
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), tz=UTC)
 

@@ -8,14 +8,11 @@ payment Process Exception; ``POST /v1/invoices/{id}/capture`` retries.
 
 from __future__ import annotations
 
-import uuid
-
 from flows.bootstrap import Services
 from flows.order_routing import NotManaged
 from flows.order_store import OrderUnitOfWork
 from flows.payments import GatewayDeclined, GatewayUnavailable
 from summary.errors import PaymentRefused
-from summary.exceptions import new_exception
 from summary.invoice import Invoice
 
 
@@ -36,6 +33,11 @@ def capture_invoice(services: Services, invoice_id: str, *, automatic: bool = Fa
         try:
             if payment is None:
                 raise PaymentRefused("payment", "the order has no payment authorization")
+            gateway = services.gateway_for(payment.gateway)
+            if gateway is None:
+                raise PaymentRefused(
+                    "payment.gateway", f"no payment gateway {payment.gateway!r} is configured"
+                )
             payment.check_capture(invoice.balance, services.now())
         except PaymentRefused as refused:
             _refused(uow, invoice, refused.message)
@@ -44,7 +46,7 @@ def capture_invoice(services: Services, invoice_id: str, *, automatic: bool = Fa
                 return invoice
             raise
     try:
-        services.gateway.capture(payment.authorization_id, invoice.balance, key=invoice.id)
+        gateway.capture(payment.authorization_id, invoice.balance, key=invoice.id)
     except (GatewayDeclined, GatewayUnavailable) as error:
         with services.uow() as uow:
             _refused(uow, invoice, f"gateway {payment.gateway}: {error}")
@@ -68,30 +70,17 @@ def _record_capture(services: Services, invoice_id: str) -> Invoice:
         invoice.status = "paid"
         uow.save_summary(summary)
         uow.save_invoice(invoice)
-        _resolve_payment_exceptions(uow, invoice)
+        uow.resolve_exceptions(
+            invoice.order_summary_id, "payment", ("invoice", invoice.id), "captured on retry"
+        )
         uow.commit()
     return invoice
 
 
 def _refused(uow: OrderUnitOfWork, invoice: Invoice, why: str) -> None:
-    """One active payment exception per invoice, however often the capture is retried."""
-    for pe in uow.exceptions(summary_id=invoice.order_summary_id, category="payment"):
-        if pe.active and pe.attached_id == invoice.id:
-            return
-    uow.add_exception(
-        new_exception(
-            id=f"PE-{uuid.uuid4().hex[:20]}",
-            order_summary_id=invoice.order_summary_id,
-            category="payment",
-            message=f"invoice {invoice.id}: capture of {invoice.balance} refused: {why}",
-            attached=("invoice", invoice.id),
-            now=uow.now,
-        )
+    uow.raise_exception(
+        invoice.order_summary_id,
+        "payment",
+        ("invoice", invoice.id),
+        f"invoice {invoice.id}: capture of {invoice.balance} refused: {why}",
     )
-
-
-def _resolve_payment_exceptions(uow: OrderUnitOfWork, invoice: Invoice) -> None:
-    for pe in uow.exceptions(summary_id=invoice.order_summary_id, category="payment"):
-        if pe.active and pe.attached_id == invoice.id:
-            pe.move_to("resolved", uow.now, note="captured on retry")
-            uow.save_exception(pe)

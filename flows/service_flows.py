@@ -13,7 +13,8 @@ import copy
 import hashlib
 import json
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flows.bootstrap import Services
 from flows.errors import FlowError
@@ -25,10 +26,11 @@ from flows.payments import GatewayDeclined, GatewayUnavailable
 from inventory.model import StockAdjust
 from service.cancel import apply_cancel, plan_cancel
 from service.changes import ChangeOrder
-from service.returns import apply_return, plan_return
+from service.returns import ReturnPlan, apply_return, plan_return
 from summary.errors import InvalidRequest
-from summary.exceptions import new_exception
 from summary.summary import OrderSummary, Quantities
+
+T = TypeVar("T")
 
 
 class KeyReused(FlowError):
@@ -53,35 +55,20 @@ def cancel(
 ) -> dict[str, Any]:
     """DESIGN.md's cancel (and its preview): the answer is ``{change_order_id, refund,
     capture_reduced, credit_memo_id, summary}``."""
-    print_ = fingerprint_of(body)
-    with services.uow() as uow:
-        summary = uow.summary(key, lock=not preview)
-        if not summary.managed:
-            raise NotManaged(
-                f"order summary {summary.id} is unmanaged: the system that runs it cancels it"
-            )
-        if idempotency_key and not preview:
-            earlier = _earlier(uow, summary, idempotency_key, print_)
-            if earlier is not None:
-                return earlier
-        change = plan_cancel(
-            summary,
-            f"CO-{uuid.uuid4().hex[:20]}",
-            lines,
-            reason,
-            prorate_delivery=prorate_delivery,
-        )
-        if preview:
-            after = copy.deepcopy(summary)
-            apply_cancel(after, change)
-            return _answer(None, change, after, uow.active_exception_count(summary.id))
-        apply_cancel(summary, change)
-        uow.save_summary(summary)
-        uow.add_change_order(change, key=idempotency_key, fingerprint=print_)
-        uow.commit()
+
+    def plan(summary: OrderSummary, change_id: str) -> tuple[ChangeOrder, None]:
+        change = plan_cancel(summary, change_id, lines, reason, prorate_delivery=prorate_delivery)
+        return change, None
+
+    done = _submit(
+        services, key, "cancels it", plan, apply_cancel, idempotency_key, body, preview=preview
+    )
+    if isinstance(done, dict):
+        return done
+    change, _ = done
     if change.refund:
         refund(services, change.id)
-    return order_answer(services, summary.id, change)
+    return order_answer(services, change.order_summary_id, change)
 
 
 def direct_return(
@@ -96,39 +83,73 @@ def direct_return(
 ) -> dict[str, Any]:
     """A return at a store counter, without an RMA: the units come back now, restock at
     ``location_id`` when their reason says so, and a Credit Memo is refunded."""
-    print_ = fingerprint_of(body)
     if location_id is not None and location_id not in services.config().network.index:
         raise InvalidRequest("location_id", f"unknown location {location_id!r}")
+    policy = services.config().rules.rules.returns
+
+    def plan(summary: OrderSummary, change_id: str) -> tuple[ChangeOrder, ReturnPlan]:
+        planned = plan_return(summary, change_id, lines, policy)
+        return planned.change, planned
+
+    done = _submit(
+        services, key, "takes returns", plan, apply_return, idempotency_key, body, preview=preview
+    )
+    if isinstance(done, dict):
+        return done
+    change, planned = done
+    if location_id is not None and planned.restock:
+        services.inventory.write_stock(
+            [StockAdjust(location_id, sku, count) for sku, count in planned.restock]
+        )
+    if change.refund:
+        refund(services, change.id)
+    return order_answer(services, change.order_summary_id, change)
+
+
+def _submit(
+    services: Services,
+    key: str,
+    who_else: str,
+    plan: Callable[[OrderSummary, str], tuple[ChangeOrder, T]],
+    apply: Callable[[OrderSummary, ChangeOrder], None],
+    idempotency_key: str | None,
+    body: dict[str, Any],
+    *,
+    preview: bool,
+) -> dict[str, Any] | tuple[ChangeOrder, T]:
+    """The shared part of every service action, in one transaction: a managed summary, the
+    answer of an earlier submit with the same key, the plan (applied to a copy for a preview,
+    else applied and recorded with its key and, for a return, its credit memo). Returns the
+    answer when nothing more is to be done, else the recorded change and the plan's extra."""
+    print_ = fingerprint_of(body)
     with services.uow() as uow:
         summary = uow.summary(key, lock=not preview)
         if not summary.managed:
             raise NotManaged(
-                f"order summary {summary.id} is unmanaged: the system that runs it takes returns"
+                f"order summary {summary.id} is unmanaged: the system that runs it {who_else}"
             )
         if idempotency_key and not preview:
             earlier = _earlier(uow, summary, idempotency_key, print_)
             if earlier is not None:
                 return earlier
-        plan = plan_return(
-            summary, f"CO-{uuid.uuid4().hex[:20]}", lines, services.config().rules.rules.returns
-        )
-        change = plan.change
+        change, extra = plan(summary, f"CO-{uuid.uuid4().hex[:20]}")
         if preview:
             after = copy.deepcopy(summary)
-            apply_return(after, change)
+            apply(after, change)
             return _answer(None, change, after, uow.active_exception_count(summary.id))
-        apply_return(summary, change)
+        apply(summary, change)
         uow.save_summary(summary)
         uow.add_change_order(change, key=idempotency_key, fingerprint=print_)
-        uow.add_credit_memo(f"CM-{change.id.removeprefix('CO-')}", change)
+        memo = credit_memo_id(change)
+        if memo is not None:
+            uow.add_credit_memo(memo, change)
         uow.commit()
-    if location_id is not None and plan.restock:
-        services.inventory.write_stock(
-            [StockAdjust(location_id, sku, count) for sku, count in plan.restock]
-        )
-    if change.refund:
-        refund(services, change.id)
-    return order_answer(services, summary.id, change)
+    return change, extra
+
+
+def credit_memo_id(change: ChangeOrder) -> str | None:
+    """A return's credit memo is named after its change order; other changes have none."""
+    return f"CM-{change.id.removeprefix('CO-')}" if change.kind == "return" else None
 
 
 def credit_memo(services: Services, memo_id: str) -> dict[str, Any]:
@@ -172,7 +193,7 @@ def order_answer(services: Services, summary_id: str, change: ChangeOrder) -> di
 def _answer(
     change_id: str | None, change: ChangeOrder, summary: OrderSummary, active: int
 ) -> dict[str, Any]:
-    memo = f"CM-{change_id.removeprefix('CO-')}" if change_id and change.kind == "return" else None
+    memo = credit_memo_id(change) if change_id else None
     return {
         "change_order_id": change_id,
         "refund": change.refund,
@@ -232,13 +253,19 @@ def refund(services: Services, change_id: str) -> bool:
     payment = summary.payment
     if payment is None:
         return False
-    if change.refund > payment.captured - payment.refunded:
-        with services.uow() as uow:  # never refund more than was captured: a person decides
-            _refund_refused(uow, summary.id, change, "more than was captured")
+    gateway = services.gateway_for(payment.gateway)
+    if gateway is None or change.refund > payment.captured - payment.refunded:
+        why = (  # never refund through another gateway, nor more than was captured
+            "more than was captured"
+            if gateway is not None
+            else f"no payment gateway {payment.gateway!r} is configured"
+        )
+        with services.uow() as uow:
+            _refund_refused(uow, summary.id, change, why)
             uow.commit()
         return False
     try:
-        services.gateway.refund(payment.authorization_id, change.refund, key=change.id)
+        gateway.refund(payment.authorization_id, change.refund, key=change.id)
     except (GatewayDeclined, GatewayUnavailable) as error:
         with services.uow() as uow:
             _refund_refused(uow, summary.id, change, str(error))
@@ -254,18 +281,11 @@ def refund(services: Services, change_id: str) -> bool:
 
 
 def _refund_refused(uow: OrderUnitOfWork, summary_id: str, change: ChangeOrder, why: str) -> None:
-    for pe in uow.exceptions(summary_id=summary_id, category="payment"):
-        if pe.active and pe.attached_id == change.id:
-            return
-    uow.add_exception(
-        new_exception(
-            id=f"PE-{uuid.uuid4().hex[:20]}",
-            order_summary_id=summary_id,
-            category="payment",
-            message=f"change order {change.id}: refund of {change.refund} refused: {why}",
-            attached=("change_order", change.id),
-            now=uow.now,
-        )
+    uow.raise_exception(
+        summary_id,
+        "payment",
+        ("change_order", change.id),
+        f"change order {change.id}: refund of {change.refund} refused: {why}",
     )
 
 

@@ -229,3 +229,21 @@ def test_an_expired_authorization_captures_nothing(client: TestClient) -> None:
     assert after["payment"]["captured"] == 0
     pe = client.get("/v1/process-exceptions", params={"category": "payment"}).json()["items"]
     assert "expired" in pe[0]["message"]
+
+
+def test_a_payment_on_a_gateway_that_is_not_configured_is_never_captured(
+    client: TestClient,
+) -> None:
+    elsewhere = order(payment={"authorization_id": "A-X", "gateway": "adyen", "amount": 10205})
+    summary = client.post("/v1/orders", json=elsewhere).json()
+    fo_id = summary["fulfillment_orders"][0]["id"]
+    invoice_id = client.post(
+        f"/v1/fulfillment-orders/{fo_id}/status", json={"status": "Fulfilled"}
+    ).json()["invoice_id"]
+    assert client.get(f"/v1/invoices/{invoice_id}").json()["status"] == "unpaid"
+    assert client.get("/v1/order-summaries/W-1001").json()["payment"]["captured"] == 0
+    pe = client.get("/v1/process-exceptions", params={"category": "payment"}).json()["items"]
+    assert "no payment gateway 'adyen'" in pe[0]["message"]
+    retry = client.post(f"/v1/invoices/{invoice_id}/capture")
+    assert retry.status_code == 409
+    assert [d["field"] for d in retry.json()["detail"]] == ["payment.gateway"]
