@@ -29,12 +29,18 @@ def capture_invoice(services: Services, invoice_id: str, *, automatic: bool = Fa
             raise NotManaged(f"order summary {summary.id} is unmanaged: omniroute never captures")
         if automatic and uow.active_exception_count(summary.id) > 0:
             return invoice
+        if invoice.balance == 0:  # a reshipment's invoice: nothing to capture
+            invoice.status = "paid"
+            uow.save_invoice(invoice)
+            uow.commit()
+            return invoice
         payment = summary.payment
         try:
             if payment is None:
                 raise PaymentRefused("payment", "the order has no payment authorization")
-            gateway = services.gateway_for(payment.gateway)
-            if gateway is None:
+            from_card = payment.split(invoice.balance)[1]  # an exchange's credit goes first
+            gateway = services.gateway_for(payment.gateway) if from_card else None
+            if from_card and gateway is None:
                 raise PaymentRefused(
                     "payment.gateway", f"no payment gateway {payment.gateway!r} is configured"
                 )
@@ -46,7 +52,8 @@ def capture_invoice(services: Services, invoice_id: str, *, automatic: bool = Fa
                 return invoice
             raise
     try:
-        gateway.capture(payment.authorization_id, invoice.balance, key=invoice.id)
+        if gateway is not None:
+            gateway.capture(payment.authorization_id, from_card, key=invoice.id)
     except (GatewayDeclined, GatewayUnavailable) as error:
         with services.uow() as uow:
             _refused(uow, invoice, f"gateway {payment.gateway}: {error}")

@@ -223,6 +223,8 @@ class OrderRecords:
                 refund_status="pending" if change.refund else "none",
                 prorate_delivery=change.prorate_delivery,
                 fee=change.fee,
+                applied=change.applied,
+                linked_id=change.linked_id,
                 idempotency_key=key,
                 fingerprint=fingerprint,
                 created_at=self.now,
@@ -305,4 +307,6 @@ def _change_from_row(row: Any) -> ChangeOrder:
         capture_reduced=row.capture_reduced,
         prorate_delivery=bool(row.prorate_delivery),
         fee=row.fee,
+        applied=row.applied,
+        linked_id=row.linked_id,
     )

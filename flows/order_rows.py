@@ -37,6 +37,11 @@ def item_from_row(row: Any) -> OrderItemSummary:
         quantity_reshipped=row.quantity_reshipped,
         discount_returned=row.discount_returned,
         tax_returned=row.tax_returned,
+        adjust_open_discount=row.adjust_open_discount,
+        adjust_open_tax=row.adjust_open_tax,
+        adjust_shipped_discount=row.adjust_shipped_discount,
+        adjust_shipped_tax=row.adjust_shipped_tax,
+        reship_of=row.reship_of,
     )
 
 
@@ -69,6 +74,8 @@ def payment_from_row(row: Any) -> PaymentSummary | None:
         expires_at=_utc(row.authorization_expires_at),
         captured=row.captured,
         refunded=row.refunded,
+        credit=row.credit,
+        credit_used=row.credit_used,
     )
 
 

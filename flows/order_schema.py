@@ -72,6 +72,9 @@ order_summaries = Table(
     _money("refunded"),
     Column("authorization_expires_at", DateTime(timezone=True), nullable=True),
     Column("return_fees", BigInteger, nullable=False, server_default="0"),
+    Column("credit", BigInteger, nullable=False, server_default="0"),
+    Column("credit_used", BigInteger, nullable=False, server_default="0"),
+    Column("exchange_of", String(40), nullable=True),
 )
 
 order_item_summaries = Table(
@@ -94,6 +97,11 @@ order_item_summaries = Table(
     _count("quantity_reshipped"),
     Column("discount_returned", BigInteger, nullable=False, server_default="0"),
     Column("tax_returned", BigInteger, nullable=False, server_default="0"),
+    Column("adjust_open_discount", BigInteger, nullable=False, server_default="0"),
+    Column("adjust_open_tax", BigInteger, nullable=False, server_default="0"),
+    Column("adjust_shipped_discount", BigInteger, nullable=False, server_default="0"),
+    Column("adjust_shipped_tax", BigInteger, nullable=False, server_default="0"),
+    Column("reship_of", String(64), nullable=True),
     PrimaryKeyConstraint("summary_id", "line_id"),
 )
 
@@ -220,6 +228,8 @@ change_orders = Table(
     Column("refund_status", String(8), nullable=False),  # none | pending | done
     Column("prorate_delivery", Boolean, nullable=False),
     Column("fee", BigInteger, nullable=False, server_default="0"),
+    Column("linked_id", String(40), nullable=True),  # an exchange's new summary, an RMA
+    Column("applied", BigInteger, nullable=False, server_default="0"),  # credit to an exchange
     Column("idempotency_key", String(255), nullable=True),
     Column("fingerprint", String(64), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -233,4 +243,20 @@ credit_memos = Table(
     Column("summary_id", String(40), nullable=False, index=True),
     Column("change_order_id", String(40), nullable=False, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+return_orders = Table(
+    "return_orders",
+    order_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("summary_id", String(40), nullable=False, index=True),
+    Column("status", String(16), nullable=False),
+    Column("location_id", String(64), nullable=True),
+    Column("lines", Text, nullable=False),  # JSON: the Return Order's lines and quantities
+    Column("change_order_ids", Text, nullable=False),  # JSON list, one per receipt
+    Column("idempotency_key", String(255), nullable=True),
+    Column("fingerprint", String(64), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("summary_id", "idempotency_key", name="uq_return_orders_key"),
 )

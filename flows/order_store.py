@@ -50,6 +50,10 @@ _ITEM_QUANTITIES = (
     "quantity_reshipped",
     "discount_returned",
     "tax_returned",
+    "adjust_open_discount",
+    "adjust_open_tax",
+    "adjust_shipped_discount",
+    "adjust_shipped_tax",
 )
 
 
@@ -172,6 +176,9 @@ class OrderUnitOfWork(OrderRecords):
                 captured=payment.captured if payment else 0,
                 refunded=payment.refunded if payment else 0,
                 authorization_expires_at=payment and payment.expires_at,
+                credit=payment.credit if payment else 0,
+                credit_used=payment.credit_used if payment else 0,
+                exchange_of=summary.exchange_of,
             )
         )
         self.conn.execute(
@@ -242,6 +249,7 @@ class OrderUnitOfWork(OrderRecords):
             fulfillment_orders=list(self._fulfillment_orders(summary_id)),
             version=row.version,
             return_fees=row.return_fees,
+            exchange_of=row.exchange_of,
         )
         self._loaded[summary.id] = {fo.id: _fo_state(fo) for fo in summary.fulfillment_orders}
         self._parts[summary.id] = _parts_state(summary)
@@ -295,6 +303,7 @@ class OrderUnitOfWork(OrderRecords):
                 version=summary.version + 1,
                 captured=payment.captured if payment else 0,
                 refunded=payment.refunded if payment else 0,
+                credit_used=payment.credit_used if payment else 0,
                 return_fees=summary.return_fees,
             )
         )
@@ -304,8 +313,18 @@ class OrderUnitOfWork(OrderRecords):
         items_before, groups_before = self._parts.get(summary.id, ({}, {}))
         items_now, groups_now = _parts_state(summary)
         table = order_item_summaries
+        known = summary.id in self._parts  # else: not loaded here, so every row exists
+        added = [i for i in summary.items if known and i.line_id not in items_before]
+        if added:  # reshipment lines
+            self.conn.execute(
+                insert(order_item_summaries),
+                [
+                    {"summary_id": summary.id, "position": summary.items.index(i)} | _item_values(i)
+                    for i in added
+                ],
+            )
         changed_items = [
-            i for i in summary.items if items_before.get(i.line_id) != items_now[i.line_id]
+            i for i in summary.items if not known or _changed(items_before, items_now, i.line_id)
         ]
         if changed_items:
             self.conn.execute(
@@ -509,6 +528,11 @@ class OrderUnitOfWork(OrderRecords):
         return {r.id: r.status for r in self.conn.execute(query)}
 
 
+def _changed(before: dict[str, Any], now: dict[str, Any], key: str) -> bool:
+    """An existing part whose state differs (a new one is inserted, not changed)."""
+    return key in before and before[key] != now[key]
+
+
 def _bind(name: str) -> Any:
     return bindparam(name)
 
@@ -522,6 +546,7 @@ def _item_values(item: Any) -> dict[str, Any]:
         "tax": item.tax,
         "discount": item.discount,
         "quantity_ordered": item.quantity_ordered,
+        "reship_of": item.reship_of,
         **{name: getattr(item, name) for name in _ITEM_QUANTITIES},
     }
 

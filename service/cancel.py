@@ -27,20 +27,7 @@ def plan_cancel(
     change_lines = []
     for line_id, count in asked.items():
         item = summary.item(line_id)
-        before = item.amounts
-        keep = item.quantity_ordered - item.quantity_canceled - count
-        whole = item.quantity_ordered
-        after = (item.unit_price * keep, item.discount * keep // whole, item.tax * keep // whole)
-        change_lines.append(
-            ChangeLine(
-                line_id,
-                item.sku,
-                count,
-                before[0] - after[0],
-                before[1] - after[1],
-                before[2] - after[2],
-            )
-        )
+        change_lines.append(ChangeLine(line_id, item.sku, count, *item.cancel_part(count)))
     delivery, delivery_tax, refund = _delivery(summary, asked, prorate_delivery)
     total = sum(line.total for line in change_lines) + delivery + delivery_tax
     return ChangeOrder(
@@ -61,8 +48,12 @@ def apply_cancel(summary: OrderSummary, change: ChangeOrder) -> None:
     """Apply a planned cancel to ``summary`` (check again: the summary may have moved)."""
     asked = _asked(summary, [(line.line_id, line.quantity) for line in change.lines])
     gives = _group_gives(summary, asked, change.prorate_delivery)
+    for i, line in enumerate(change.lines):
+        item = summary.item(line.line_id)
+        if item.cancel_part(line.quantity) != (line.product, line.discount, line.tax):
+            raise InvalidRequest(f"lines[{i}]", "the line changed since the cancel was planned")
     for line in change.lines:
-        summary.item(line.line_id).quantity_canceled += line.quantity
+        summary.item(line.line_id).take_cancel(line.quantity)
     for group_id, (charge, tax) in gives.items():
         group = summary.group(group_id)
         group.charge_canceled += charge

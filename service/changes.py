@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-ChangeKind = Literal["cancel", "return"]
+ChangeKind = Literal["cancel", "return", "adjust", "reship", "exchange"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,12 @@ class ChangeLine:
 class ChangeOrder:
     """``refund``: minor units to refund now (captured for what the change removed: excess
     funds, or a return's credit); ``capture_reduced``: what will no longer be captured;
-    ``fee``: what a return keeps. ``refund + capture_reduced + fee == total``."""
+    ``fee``: what a return keeps; ``applied``: an exchange's credit applied to its new
+    summary (``linked_id``). ``refund + capture_reduced + fee + applied == total``.
+
+    A line's amounts are what the change removes from the summary: an adjustment removes a
+    negative discount (it adds one) and the tax it took off; a reshipment adds its line at
+    full discount, so its product and discount are negative and its total zero."""
 
     id: str
     order_summary_id: str
@@ -43,6 +48,8 @@ class ChangeOrder:
     capture_reduced: int
     prorate_delivery: bool = False
     fee: int = 0  # kept from the refund (a return fee)
+    applied: int = 0
+    linked_id: str | None = None
 
     @property
     def total(self) -> int:

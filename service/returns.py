@@ -113,7 +113,5 @@ def apply_return(summary: OrderSummary, change: ChangeOrder) -> None:
     for line in change.lines:
         item = summary.item(line.line_id)
         item.quantity_return_initiated += line.quantity
-        item.quantity_returned += line.quantity
-        item.discount_returned += line.discount
-        item.tax_returned += line.tax
+        item.take_return(line.quantity)
     summary.return_fees += change.fee

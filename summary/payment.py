@@ -2,6 +2,10 @@
 
 Capture happens at shipment, invoice by invoice: customers pay for what shipped. Captured
 never exceeds authorized; an expired authorization captures nothing.
+
+An exchange's summary may also hold ``credit``: money the original order's return left with
+us, applied to the exchange instead of being refunded. Captures use the credit first (no
+gateway call) and the authorization for the rest; ``captured`` counts both.
 """
 
 from __future__ import annotations
@@ -20,22 +24,38 @@ class PaymentSummary:
     expires_at: datetime | None = None
     captured: int = 0
     refunded: int = 0
+    credit: int = 0  # exchange credit applied to this summary
+    credit_used: int = 0
+
+    def split(self, amount: int) -> tuple[int, int]:
+        """``(from credit, from the authorization)`` of a capture of ``amount``."""
+        from_credit = min(amount, self.credit - self.credit_used)
+        return from_credit, amount - from_credit
+
+    @property
+    def card_captured(self) -> int:
+        return self.captured - self.credit_used
 
     def check_capture(self, amount: int, now: datetime) -> None:
-        """Raise :class:`PaymentRefused` unless ``amount`` can be captured now."""
+        """Raise :class:`PaymentRefused` unless ``amount`` can be captured now (the part the
+        credit covers needs no authorization)."""
         if amount <= 0:
             raise PaymentRefused("amount", "nothing to capture")
+        amount = self.split(amount)[1]
+        if amount == 0:
+            return
         if self.expires_at is not None and now >= self.expires_at:
             raise PaymentRefused(
                 "payment.expires_at",
                 f"authorization {self.authorization_id} expired at {self.expires_at.isoformat()}",
             )
-        if self.captured + amount > self.authorized:
+        if self.card_captured + amount > self.authorized:
             raise PaymentRefused(
                 "payment.amount",
-                f"capturing {amount} would take {self.captured + amount} of an authorization "
-                f"of {self.authorized}",
+                f"capturing {amount} would take {self.card_captured + amount} of an "
+                f"authorization of {self.authorized}",
             )
 
     def record_capture(self, amount: int) -> None:
+        self.credit_used += self.split(amount)[0]
         self.captured += amount

@@ -88,6 +88,7 @@ class OrderSummary:
     fulfillment_orders: list[FulfillmentOrder] = field(default_factory=list)
     version: int = 0
     return_fees: int = 0
+    exchange_of: str | None = None  # an exchange's summary: the summary it replaces items of
 
     @property
     def managed(self) -> bool:
@@ -209,9 +210,8 @@ class OrderSummary:
         invoice_lines = []
         for line_id, count in shipped:
             item = self.item(line_id)
-            amount, discount, tax = item.invoice_part(count)
+            amount, discount, tax = item.take_shipment(count)
             invoice_lines.append(InvoiceLine(line_id, item.sku, count, amount, discount, tax))
-            item.quantity_fulfilled += count
             fo.line(line_id, "lines").quantity_fulfilled += count
         group = self.group(fo.delivery_group)
         first = not group.charge_invoiced
