@@ -19,9 +19,11 @@ from starlette.routing import Route
 
 from api import errors
 from api.app_config import router as config_router
+from api.app_exchange import router as exchange_router
 from api.app_inventory import router as inventory_router
 from api.app_inventory import services_of
 from api.app_orders import router as orders_router
+from api.app_returns import router as returns_router
 from api.app_service import router as service_router
 from api.schemas import (
     MAX_ROUTES_LIMIT,
@@ -129,6 +131,8 @@ def _routes(app: FastAPI) -> None:
     app.include_router(inventory_router)
     app.include_router(orders_router)
     app.include_router(service_router)
+    app.include_router(returns_router)
+    app.include_router(exchange_router)
 
     @app.get("/v1/rules", response_model=RulesOut)
     def get_rules(request: Request) -> RulesOut:
