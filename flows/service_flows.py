@@ -148,8 +148,10 @@ def _submit(
 
 
 def credit_memo_id(change: ChangeOrder) -> str | None:
-    """A return's credit memo is named after its change order; other changes have none."""
-    return f"CM-{change.id.removeprefix('CO-')}" if change.kind == "return" else None
+    """A credit memo is named after its change order: every return and exchange has one, an
+    adjustment when it credits shipped units; cancels (excess funds) and reships have none."""
+    credits = change.kind in ("return", "exchange") or (change.kind == "adjust" and change.refund)
+    return f"CM-{change.id.removeprefix('CO-')}" if credits else None
 
 
 def credit_memo(services: Services, memo_id: str) -> dict[str, Any]:
@@ -166,7 +168,9 @@ def credit_memo(services: Services, memo_id: str) -> dict[str, Any]:
         "tax": sum(x.tax for x in change.lines),
         "delivery": change.delivery + change.delivery_tax,
         "fee": change.fee,
-        "total": change.refund,
+        "applied": change.applied,  # an exchange's credit spent on its new summary
+        "total": change.refund + change.applied,
+        "refunded": change.refund,
         "refund_status": status,
         "created_at": made,
     }
@@ -227,6 +231,8 @@ def change_document(change: ChangeOrder) -> dict[str, Any]:
         "refund": change.refund,
         "capture_reduced": change.capture_reduced,
         "fee": change.fee,
+        "applied": change.applied,
+        "linked_id": change.linked_id,
     }
 
 
