@@ -3,6 +3,7 @@ submit idempotent on the ``Idempotency-Key`` header."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
@@ -10,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.app_inventory import services_of
 from api.app_orders import LineQuantity
-from flows import service_flows
+from flows import service_actions, service_flows
+from service.adjust import AdjustLine
 
 router = APIRouter()
 IdempotencyKey = Annotated[
@@ -125,3 +127,79 @@ def return_now(
 @router.get("/v1/credit-memos/{memo_id}")
 def get_credit_memo(request: Request, memo_id: str) -> Any:
     return service_flows.credit_memo(services_of(request), memo_id)
+
+
+class AdjustLineIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    line_id: str = Field(min_length=1)
+    amount: int | None = Field(
+        default=None, description="minor units off the line (a discount: positive)"
+    )
+    percent: Decimal | None = Field(
+        default=None, max_digits=7, decimal_places=4, description="percent off what it charges"
+    )
+
+
+class AdjustIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[AdjustLineIn] = Field(min_length=1, max_length=1000)
+    reason: str = Field(default="appeasement", min_length=1, max_length=255)
+
+
+def _adjust(request: Request, key: str, body: AdjustIn, idem: str | None, *, preview: bool) -> Any:
+    return service_actions.adjust(
+        services_of(request),
+        key,
+        lines=[AdjustLine(x.line_id, x.amount, x.percent) for x in body.lines],
+        reason=body.reason,
+        idempotency_key=idem,
+        body=body.model_dump(mode="json"),
+        preview=preview,
+    )
+
+
+@router.post("/v1/order-summaries/{key}/adjust/preview")
+def adjust_preview(request: Request, key: str, body: AdjustIn) -> Any:
+    """What a discount would change and refund; writes nothing."""
+    return _adjust(request, key, body, None, preview=True)
+
+
+@router.post("/v1/order-summaries/{key}/adjust")
+def adjust(
+    request: Request, key: str, body: AdjustIn, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """A discount (amount or percent) per line, spread over its units: the part on units not
+    shipped yet lowers what will be captured; the part on shipped units is refunded now."""
+    return _adjust(request, key, body, idempotency_key, preview=False)
+
+
+class ReshipIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    lines: list[LineQuantity] = Field(min_length=1, max_length=1000)
+    reason: str = Field(default="lost_in_transit", min_length=1, max_length=255)
+
+
+def _reship(request: Request, key: str, body: ReshipIn, idem: str | None, *, preview: bool) -> Any:
+    return service_actions.reship(
+        services_of(request),
+        key,
+        lines=[(x.line_id, x.quantity) for x in body.lines],
+        reason=body.reason,
+        idempotency_key=idem,
+        body=body.model_dump(mode="json"),
+        preview=preview,
+    )
+
+
+@router.post("/v1/order-summaries/{key}/reship/preview")
+def reship_preview(request: Request, key: str, body: ReshipIn) -> Any:
+    """The replacement lines a reshipment would add; writes nothing."""
+    return _reship(request, key, body, None, preview=True)
+
+
+@router.post("/v1/order-summaries/{key}/reship")
+def reship(
+    request: Request, key: str, body: ReshipIn, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Replacement units for a lost or damaged shipment, at no charge, routed at once."""
+    return _reship(request, key, body, idempotency_key, preview=False)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,11 +88,19 @@ def place_order(services: Services, order: Order, body: str) -> Placed:
                 found = _existing(again, order.order_number, print_)
             assert found is not None
             return found
-        located = _locate(uow, summary)
-        plan = _first_plan(services, uow, summary) if summary.managed and located else None
-        uow.add_summary(summary)
+        plan = record_summary(services, uow, summary)
         uow.commit()
     return Placed(summary.id, created=True, plan=plan)
+
+
+def record_summary(services: Services, uow: OrderUnitOfWork, summary: OrderSummary) -> Plan | None:
+    """Insert a new summary in ``uow`` (its Order row added already; the caller commits):
+    its ship groups located and, when managed, routing step 1 (its Draft FOs); the plan's
+    steps 2-3 (:func:`flows.order_routing.carry_out`) follow the commit."""
+    located = _locate(uow, summary)
+    plan = _first_plan(services, uow, summary) if summary.managed and located else None
+    uow.add_summary(summary)
+    return plan
 
 
 def _first_plan(services: Services, uow: OrderUnitOfWork, summary: OrderSummary) -> Plan | None:
@@ -153,14 +162,19 @@ def _against_network(network: Network, order: Order) -> list[Issue]:
 
 
 def _unknown_skus(uow: OrderUnitOfWork, order: Order) -> list[Issue]:
-    skus = sorted({line.sku for line in order.lines})
-    table = metadata.tables["inventory_skus"]
-    known = set(uow.conn.execute(select(table.c.sku).where(table.c.sku.in_(skus))).scalars())
+    known = known_skus(uow, [line.sku for line in order.lines])
     return [
         Issue(f"lines[{i}].sku", f"unknown SKU {line.sku!r}")
         for i, line in enumerate(order.lines)
         if line.sku not in known
     ]
+
+
+def known_skus(uow: OrderUnitOfWork, skus: Collection[str]) -> set[str]:
+    """Those of ``skus`` the inventory knows (an order may name no other)."""
+    table = metadata.tables["inventory_skus"]
+    query = select(table.c.sku).where(table.c.sku.in_(sorted(set(skus))))
+    return set(uow.conn.execute(query).scalars())
 
 
 def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str, Any]:
@@ -179,6 +193,7 @@ def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str,
         "channel": summary.channel,
         "source": summary.source,
         "external_id": summary.external_id,
+        "exchange_of": summary.exchange_of,
         "placed_at": summary.placed_at,
         "items": [_item_document(i) for i in summary.items],
         "delivery_groups": [_group_document(g) for g in summary.groups],
@@ -196,6 +211,7 @@ def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str,
             "captured": captured,
             "refunded": refunded,
             "balance_due": totals.grand_total - captured + refunded,
+            **_credit(summary),
         },
         "active_process_exception_count": active_exceptions,
         "fulfillment_orders": [
@@ -209,6 +225,15 @@ def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str,
             for fo in summary.fulfillment_orders
         ],
     }
+
+
+def _credit(summary: OrderSummary) -> dict[str, int]:
+    """An exchange's summary also shows its credit (what the return left with us, captured
+    first) and how much of it shipments used."""
+    payment = summary.payment
+    if summary.exchange_of is None or payment is None:
+        return {}
+    return {"credit": payment.credit, "credit_used": payment.credit_used}
 
 
 def _item_document(item: Any) -> dict[str, Any]:
@@ -227,6 +252,11 @@ def _item_document(item: Any) -> dict[str, Any]:
         "quantity_return_initiated": item.quantity_return_initiated,
         "quantity_returned": item.quantity_returned,
         "quantity_reshipped": item.quantity_reshipped,
+        "reship_of": item.reship_of,
+        "adjusted": {  # discounts given after the order was placed, and the tax they took
+            "discount": item.adjust_open_discount + item.adjust_shipped_discount,
+            "tax": item.adjust_open_tax + item.adjust_shipped_tax,
+        },
         "quantity_available_to_fulfill": item.quantity_available_to_fulfill,
         "quantity_available_to_cancel": item.quantity_available_to_cancel,
         "quantity_available_to_return": item.quantity_available_to_return,

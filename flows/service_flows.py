@@ -25,7 +25,7 @@ from flows.order_store import OrderUnitOfWork
 from flows.payments import GatewayDeclined, GatewayUnavailable
 from inventory.model import StockAdjust
 from service.cancel import apply_cancel, plan_cancel
-from service.changes import ChangeOrder
+from service.changes import ChangeLine, ChangeOrder
 from service.returns import ReturnPlan, apply_return, plan_return
 from summary.errors import InvalidRequest
 from summary.summary import OrderSummary, Quantities
@@ -157,15 +157,15 @@ def credit_memo_id(change: ChangeOrder) -> str | None:
 def credit_memo(services: Services, memo_id: str) -> dict[str, Any]:
     with services.uow() as uow:
         change, status, made = uow.credit_memo(memo_id)
-    document = change_document(change)
+    credited = [x for x in change.lines if x.post_fulfilment]  # what shipped units give back
     return {
         "id": memo_id,
         "order_summary_id": change.order_summary_id,
         "change_order_id": change.id,
-        "lines": document["lines"],
-        "product": sum(x.product for x in change.lines),
-        "discount": sum(x.discount for x in change.lines),
-        "tax": sum(x.tax for x in change.lines),
+        "lines": [_line_document(x) for x in credited],
+        "product": sum(x.product for x in credited),
+        "discount": sum(x.discount for x in credited),
+        "tax": sum(x.tax for x in credited),
         "delivery": change.delivery + change.delivery_tax,
         "fee": change.fee,
         "applied": change.applied,  # an exchange's credit spent on its new summary
@@ -213,18 +213,7 @@ def change_document(change: ChangeOrder) -> dict[str, Any]:
         "id": change.id,
         "kind": change.kind,
         "reason": change.reason,
-        "lines": [
-            {
-                "line_id": x.line_id,
-                "sku": x.sku,
-                "quantity": x.quantity,
-                "product": x.product,
-                "discount": x.discount,
-                "tax": x.tax,
-                "total": x.total,
-            }
-            for x in change.lines
-        ],
+        "lines": [_line_document(x) for x in change.lines],
         "delivery": change.delivery,
         "delivery_tax": change.delivery_tax,
         "total": change.total,
@@ -233,6 +222,19 @@ def change_document(change: ChangeOrder) -> dict[str, Any]:
         "fee": change.fee,
         "applied": change.applied,
         "linked_id": change.linked_id,
+    }
+
+
+def _line_document(line: ChangeLine) -> dict[str, Any]:
+    return {
+        "line_id": line.line_id,
+        "sku": line.sku,
+        "quantity": line.quantity,
+        "product": line.product,
+        "discount": line.discount,
+        "tax": line.tax,
+        "total": line.total,
+        "post_fulfilment": line.post_fulfilment,
     }
 
 

@@ -20,6 +20,7 @@ class ChangeLine:
     product: int
     discount: int
     tax: int
+    post_fulfilment: bool = False  # on shipped units: part of the change's credit memo
 
     @property
     def total(self) -> int:

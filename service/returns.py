@@ -80,7 +80,7 @@ def plan_return(
     for line_id, count in asked.items():
         item = summary.item(line_id)
         product, discount, tax = item.return_part(count)
-        line = ChangeLine(line_id, item.sku, count, product, discount, tax)
+        line = ChangeLine(line_id, item.sku, count, product, discount, tax, post_fulfilment=True)
         change_lines.append(line)
         rule = policy.for_reason(reasons[line_id])
         fee += min(rule.fee_per_unit * count, line.total)  # a fee never exceeds the credit
