@@ -106,10 +106,14 @@ def apply_adjust(summary: OrderSummary, change: ChangeOrder) -> None:
 
 
 def split_of(item: OrderItemSummary, discount: int, tax: int) -> Split:
-    """Evenly per unit over the units still in the order; the shipped units take the rest."""
+    """Evenly per unit over the units still in the order, within what each side has room
+    for (so a nearly free line is never discounted below zero on either side)."""
     units = item.units_open + item.units_kept
-    discount_open = discount * item.units_open // units
-    tax_open = tax * item.units_open // units
+    open_room, kept_room = item.open_room(), item.kept_room()
+    discount_open = min(
+        open_room[0], max(discount * item.units_open // units, discount - kept_room[0])
+    )
+    tax_open = min(open_room[1], max(tax * item.units_open // units, tax - kept_room[1]))
     return Split(discount_open, tax_open, discount - discount_open, tax - tax_open)
 
 

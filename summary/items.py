@@ -110,91 +110,122 @@ class OrderItemSummary:
             - self.adjust_shipped_tax,
         )
 
-    def open_pool_part(self, count: int) -> tuple[int, int]:
-        """``(discount, tax taken off)`` of the open adjustment pool that ``count`` of the
-        units not yet shipped carry."""
+    # Positions: the line's units in schedule order. Shipments take the open positions
+    # [fulfilled, net ordered) from the front, cancels from the back; returns take the
+    # shipped positions [returned, fulfilled) from the front. A position's base share of the
+    # discount and tax is the floor of the cumulative share (``share_of_units``).
+
+    def _room(self, start: int, end: int) -> tuple[int, int]:
+        """``(price less base discount, base tax)`` of positions ``start..end``: the most
+        that adjustments can take off them."""
+        whole, count = self.quantity_ordered, end - start
         return (
-            _pool(self.adjust_open_discount, count, self.units_open),
-            _pool(self.adjust_open_tax, count, self.units_open),
+            self.unit_price * count - share_of_units(self.discount, whole, start, count),
+            share_of_units(self.tax, whole, start, count),
         )
 
-    def shipped_pool_part(self, count: int) -> tuple[int, int]:
+    def _take(
+        self, pools: tuple[int, int], leaving: tuple[int, int], staying: tuple[int, int]
+    ) -> tuple[int, int]:
+        """The part of ``pools`` the ``leaving`` positions carry: their share by count, but
+        never more than they have room for, and never so little that the ``staying``
+        positions are left more than they have room for (so no invoice is ever negative
+        and none charges more than the line will end up costing)."""
+        count = leaving[1] - leaving[0]
+        units = count + staying[1] - staying[0]
+        room_out, room_in = self._room(*leaving), self._room(*staying)
         return (
-            _pool(self.adjust_shipped_discount, count, self.units_kept),
-            _pool(self.adjust_shipped_tax, count, self.units_kept),
+            min(room_out[0], max(pools[0] * count // units, pools[0] - room_in[0])),
+            min(room_out[1], max(pools[1] * count // units, pools[1] - room_in[1])),
         )
 
-    def return_part(self, count: int) -> tuple[int, int, int]:
-        """``(price, discount, tax)`` that ``count`` more returned units give back: the shares
-        of the last shipped units not yet returned (invoices took theirs from the start), and
-        their part of the adjustments given on shipped units."""
-        end, whole = self.quantity_fulfilled - self.quantity_returned, self.quantity_ordered
-        discount, tax_off = self.shipped_pool_part(count)
+    @property
+    def _open(self) -> tuple[int, int]:
+        return self.adjust_open_discount, self.adjust_open_tax
+
+    @property
+    def _shipped(self) -> tuple[int, int]:
+        return self.adjust_shipped_discount, self.adjust_shipped_tax
+
+    def open_room(self) -> tuple[int, int]:
+        """What adjustments can still take off the open units, and off the kept units."""
+        room = self._room(self.quantity_fulfilled, self.quantity_net_ordered)
+        return room[0] - self.adjust_open_discount, room[1] - self.adjust_open_tax
+
+    def kept_room(self) -> tuple[int, int]:
+        room = self._room(self.quantity_returned, self.quantity_fulfilled)
+        return room[0] - self.adjust_shipped_discount, room[1] - self.adjust_shipped_tax
+
+    def _parts(
+        self, pools: tuple[int, int], leaving: tuple[int, int], staying: tuple[int, int]
+    ) -> tuple[tuple[int, int, int], tuple[int, int]]:
+        """``(price, discount, tax)`` of the leaving positions with their pool part, and the
+        pool part itself."""
+        whole, count = self.quantity_ordered, leaving[1] - leaving[0]
+        part = self._take(pools, leaving, staying)
         return (
             self.unit_price * count,
-            share_of_units(self.discount, whole, end - count, count) + discount,
-            share_of_units(self.tax, whole, end - count, count) - tax_off,
-        )
+            share_of_units(self.discount, whole, leaving[0], count) + part[0],
+            share_of_units(self.tax, whole, leaving[0], count) - part[1],
+        ), part
 
-    def take_return(self, count: int) -> tuple[int, int, int]:
-        """Record ``count`` units returned (their RMA, if any, already counted them as
-        return initiated); returns what they gave back, as :meth:`return_part`."""
-        part = self.return_part(count)
-        end, whole = self.quantity_fulfilled - self.quantity_returned, self.quantity_ordered
-        discount, tax_off = self.shipped_pool_part(count)
-        self.adjust_shipped_discount -= discount
-        self.adjust_shipped_tax -= tax_off
-        self.discount_returned += share_of_units(self.discount, whole, end - count, count)
-        self.tax_returned += share_of_units(self.tax, whole, end - count, count)
-        self.quantity_returned += count
-        return part
+    def _ship_parts(self, count: int) -> tuple[tuple[int, int, int], tuple[int, int]]:
+        done, keep = self.quantity_fulfilled, self.quantity_net_ordered
+        return self._parts(self._open, (done, done + count), (done + count, keep))
+
+    def _cancel_parts(self, count: int) -> tuple[tuple[int, int, int], tuple[int, int]]:
+        done, keep = self.quantity_fulfilled, self.quantity_net_ordered
+        return self._parts(self._open, (keep - count, keep), (done, keep - count))
+
+    def _return_parts(self, count: int) -> tuple[tuple[int, int, int], tuple[int, int]]:
+        back, done = self.quantity_returned, self.quantity_fulfilled
+        return self._parts(self._shipped, (back, back + count), (back + count, done))
 
     def invoice_part(self, count: int) -> tuple[int, int, int]:
         """``(price, discount, tax)`` of the next ``count`` units to ship: floors of the
         cumulative share, so every way of shipping the line sums to its amounts exactly,
-        plus their part of the open adjustments."""
-        done, whole = self.quantity_fulfilled, self.quantity_ordered
-        discount, tax_off = self.open_pool_part(count)
-        return (
-            self.unit_price * count,
-            share_of_units(self.discount, whole, done, count) + discount,
-            share_of_units(self.tax, whole, done, count) - tax_off,
-        )
+        plus their part of the adjustments on open units."""
+        return self._ship_parts(count)[0]
 
     def take_shipment(self, count: int) -> tuple[int, int, int]:
-        """Record ``count`` units shipped; returns their invoice part. Their share of the open
-        adjustments moves to the shipped pool with them."""
-        part = self.invoice_part(count)
-        discount, tax_off = self.open_pool_part(count)
-        self.adjust_open_discount -= discount
-        self.adjust_open_tax -= tax_off
-        self.adjust_shipped_discount += discount
-        self.adjust_shipped_tax += tax_off
+        """Record ``count`` units shipped; their adjustments move to the shipped pool."""
+        amounts, part = self._ship_parts(count)
+        self.adjust_open_discount -= part[0]
+        self.adjust_open_tax -= part[1]
+        self.adjust_shipped_discount += part[0]
+        self.adjust_shipped_tax += part[1]
         self.quantity_fulfilled += count
-        return part
+        return amounts
 
     def cancel_part(self, count: int) -> tuple[int, int, int]:
-        """``(price, discount, tax)`` that canceling ``count`` open units gives back: their
-        shares from the end of the line's schedule, and their part of the open adjustments."""
-        keep, whole = self.quantity_ordered - self.quantity_canceled, self.quantity_ordered
-        discount, tax_off = self.open_pool_part(count)
-        return (
-            self.unit_price * count,
-            self.discount * keep // whole - self.discount * (keep - count) // whole + discount,
-            self.tax * keep // whole - self.tax * (keep - count) // whole - tax_off,
-        )
+        """What canceling ``count`` open units gives back: their shares from the back of the
+        line's schedule, and their part of the adjustments on open units."""
+        return self._cancel_parts(count)[0]
 
     def take_cancel(self, count: int) -> tuple[int, int, int]:
-        part = self.cancel_part(count)
-        discount, tax_off = self.open_pool_part(count)
-        self.adjust_open_discount -= discount
-        self.adjust_open_tax -= tax_off
+        amounts, part = self._cancel_parts(count)
+        self.adjust_open_discount -= part[0]
+        self.adjust_open_tax -= part[1]
         self.quantity_canceled += count
-        return part
+        return amounts
 
+    def return_part(self, count: int) -> tuple[int, int, int]:
+        """What ``count`` more returned units give back: the shares of the first shipped
+        units not yet returned (invoices took theirs from the front, in order, so returns
+        give back exactly what was charged), and their part of the adjustments on shipped
+        units."""
+        return self._return_parts(count)[0]
 
-def _pool(pool: int, count: int, units: int) -> int:
-    return pool * count // units if units else 0
+    def take_return(self, count: int) -> tuple[int, int, int]:
+        """Record ``count`` units returned (their RMA, if any, already counted them as
+        return initiated)."""
+        amounts, part = self._return_parts(count)
+        self.adjust_shipped_discount -= part[0]
+        self.adjust_shipped_tax -= part[1]
+        self.discount_returned += amounts[1] - part[0]
+        self.tax_returned += amounts[2] + part[1]
+        self.quantity_returned += count
+        return amounts
 
 
 def item_status(item: OrderItemSummary) -> ItemStatus:
