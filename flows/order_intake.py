@@ -210,8 +210,13 @@ def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str,
             "authorized": authorized,
             "captured": captured,
             "refunded": refunded,
-            "balance_due": totals.grand_total - captured + refunded,
-            **_credit(summary),
+            "credit": payment.credit if payment else 0,
+            "credit_used": payment.credit_used if payment else 0,
+            "transferred": payment.transferred if payment else 0,
+            "balance_due": totals.grand_total
+            - captured
+            + refunded
+            + (payment.transferred if payment else 0),
         },
         "active_process_exception_count": active_exceptions,
         "fulfillment_orders": [
@@ -225,15 +230,6 @@ def summary_document(summary: OrderSummary, active_exceptions: int) -> dict[str,
             for fo in summary.fulfillment_orders
         ],
     }
-
-
-def _credit(summary: OrderSummary) -> dict[str, int]:
-    """An exchange's summary also shows its credit (what the return left with us, captured
-    first) and how much of it shipments used."""
-    payment = summary.payment
-    if summary.exchange_of is None or payment is None:
-        return {}
-    return {"credit": payment.credit, "credit_used": payment.credit_used}
 
 
 def _item_document(item: Any) -> dict[str, Any]:

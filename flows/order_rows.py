@@ -76,6 +76,7 @@ def payment_from_row(row: Any) -> PaymentSummary | None:
         refunded=row.refunded,
         credit=row.credit,
         credit_used=row.credit_used,
+        transferred=row.transferred,
     )
 
 

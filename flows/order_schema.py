@@ -74,6 +74,7 @@ order_summaries = Table(
     Column("return_fees", BigInteger, nullable=False, server_default="0"),
     Column("credit", BigInteger, nullable=False, server_default="0"),
     Column("credit_used", BigInteger, nullable=False, server_default="0"),
+    Column("transferred", BigInteger, nullable=False, server_default="0"),
     Column("exchange_of", String(40), nullable=True),
 )
 

@@ -178,6 +178,7 @@ class OrderUnitOfWork(OrderRecords):
                 authorization_expires_at=payment and payment.expires_at,
                 credit=payment.credit if payment else 0,
                 credit_used=payment.credit_used if payment else 0,
+                transferred=payment.transferred if payment else 0,
                 exchange_of=summary.exchange_of,
             )
         )
@@ -304,6 +305,7 @@ class OrderUnitOfWork(OrderRecords):
                 captured=payment.captured if payment else 0,
                 refunded=payment.refunded if payment else 0,
                 credit_used=payment.credit_used if payment else 0,
+                transferred=payment.transferred if payment else 0,
                 return_fees=summary.return_fees,
             )
         )

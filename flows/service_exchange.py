@@ -38,13 +38,14 @@ from service.changes import ChangeOrder
 from service.exchange import (
     ExchangePlan,
     Replacement,
+    apply_exchange,
     exchange_cost,
     exchange_number,
     exchange_order,
     exchange_summary,
     plan_exchange,
 )
-from service.returns import ReturnLine, apply_return
+from service.returns import ReturnLine
 from summary.errors import InvalidRequest
 from summary.order import Payment
 from summary.summary import OrderSummary
@@ -98,7 +99,7 @@ def exchange(
         )
         if new_id is None:
             after = copy.deepcopy(original)
-            apply_return(after, plan.change)
+            apply_exchange(after, plan.change)
             active = uow.active_exception_count(original.id)
             return _answer(None, plan.change, after, active, None, plan.money.charge)
         routing = _record(services, uow, original, plan, new_id, request, idempotency_key, print_)
@@ -149,7 +150,7 @@ def _record(
         payment=request.payment,
         credit_memo_id=memo,
     )
-    apply_return(original, change)
+    apply_exchange(original, change)
     uow.save_summary(original)
     uow.add_change_order(change, key=idempotency_key, fingerprint=print_)
     uow.add_credit_memo(memo, change)

@@ -262,7 +262,7 @@ def refund(services: Services, change_id: str) -> bool:
     if payment is None:
         return False
     gateway = services.gateway_for(payment.gateway)
-    if gateway is None or change.refund > payment.captured - payment.refunded:
+    if gateway is None or change.refund > payment.refundable:
         why = (  # never refund through another gateway, nor more than was captured
             "more than was captured"
             if gateway is not None

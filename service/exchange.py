@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from service.changes import ChangeOrder
-from service.returns import ReturnLine, ReturnPolicy, plan_return
+from service.returns import ReturnLine, ReturnPolicy, apply_return, plan_return
 from summary.errors import InvalidRequest
 from summary.order import Address, Line, Order, Payment, PickupGroup, ShipGroup, check_order
 from summary.summary import OrderSummary, summary_from_order
@@ -145,6 +145,14 @@ def plan_exchange(
     )
     group_id = summary.item(returns[0][0]).delivery_group
     return ExchangePlan(change, returned.restock, money, tuple(replacements), group_id)
+
+
+def apply_exchange(summary: OrderSummary, change: ChangeOrder) -> None:
+    """The return, and the credit it moves to the exchange summary: captured funds the
+    original no longer holds (its refunds can no longer give them back)."""
+    apply_return(summary, change)
+    if summary.payment is not None:
+        summary.payment.transferred += change.applied
 
 
 def _renamed(field: str) -> str:

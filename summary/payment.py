@@ -26,6 +26,12 @@ class PaymentSummary:
     refunded: int = 0
     credit: int = 0  # exchange credit applied to this summary
     credit_used: int = 0
+    transferred: int = 0  # captured funds moved to exchange summaries as their credit
+
+    @property
+    def refundable(self) -> int:
+        """Captured funds still held for this summary: what refunds can give back."""
+        return self.captured - self.refunded - self.transferred
 
     def split(self, amount: int) -> tuple[int, int]:
         """``(from credit, from the authorization)`` of a capture of ``amount``."""

@@ -141,6 +141,9 @@ def test_an_exchange_for_a_pricier_item_charges_the_difference_on_a_new_authoriz
     assert done["summary"]["id"] == original["id"]
     assert done["summary"]["items"][0]["quantity_returned"] == 1
     assert done["summary"]["payment"]["refunded"] == 0
+    # the credit moved to the new summary: the original owes nothing and is owed nothing
+    assert done["summary"]["payment"]["transferred"] == 1759
+    assert done["summary"]["payment"]["balance_due"] == 0
     assert on_hand(client) == 4  # the changed-mind shirt went back into DC01's stock
 
     assert (new["order_number"], new["exchange_of"], new["source"]) == (
@@ -160,6 +163,7 @@ def test_an_exchange_for_a_pricier_item_charges_the_difference_on_a_new_authoriz
         "balance_due": 5399,
         "credit": 1759,
         "credit_used": 0,
+        "transferred": 0,
     }
     assert [(fo["location_id"], fo["status"]) for fo in new["fulfillment_orders"]] == [
         ("DC01", "Allocated")
@@ -196,6 +200,7 @@ def test_an_even_exchange_charges_nothing_refunds_nothing_and_ships_on_the_credi
         "balance_due": 2059,
         "credit": 2059,
         "credit_used": 0,
+        "transferred": 0,
     }
     group = new["delivery_groups"][0]
     assert (group["method"], group["lat"], group["lon"], group["charge"]) == (

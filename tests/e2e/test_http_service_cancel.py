@@ -105,6 +105,9 @@ def test_cancel_one_of_three_units_before_capture_shrinks_what_will_be_captured(
         "authorized": 3480,
         "captured": 2500,
         "refunded": 0,
+        "credit": 0,
+        "credit_used": 0,
+        "transferred": 0,
         "balance_due": 0,
     }
     assert after["items"][0]["status"] == "fulfilled"

@@ -33,7 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from service.adjust import AdjustLine, apply_adjust, plan_adjust
 from service.cancel import apply_cancel, plan_cancel
 from service.changes import ChangeOrder
-from service.exchange import Replacement, plan_exchange
+from service.exchange import Replacement, apply_exchange, plan_exchange
 from service.reship import apply_reship, available_to_reship, plan_reship
 from service.return_orders import cancel_return_order, open_return_order, receive
 from service.returns import apply_return, plan_return
@@ -321,7 +321,7 @@ class ServiceSequences(RuleBasedStateMachine):
         assert money.applied == min(money.credit, money.cost)
         assert money.refund == money.credit - money.applied
         assert money.applied + money.charge == replacement.amount
-        apply_return(self.summary, plan.change)
+        apply_exchange(self.summary, plan.change)
         for line_id, count, _ in asked:
             self.counts[line_id].returned += count
         self._record(plan.change)
@@ -465,6 +465,9 @@ class ServiceSequences(RuleBasedStateMachine):
         assert self.captured - self.refunded - self.applied <= grand_total
         if all(i.units_open == 0 for i in self.summary.items):
             assert self.captured - self.refunded - self.applied == grand_total
+            payment = self.summary.payment
+            if payment is not None:  # what the summary shows as still owed
+                assert payment.transferred == self.applied
             event("complete: nothing left to ship")
 
 
