@@ -177,3 +177,37 @@ def test_reshipping_units_never_shipped_is_refused(client: TestClient) -> None:
         client, "/v1/order-summaries/RS-2/reship", {"lines": [{"line_id": "1", "quantity": 1}]}
     )
     assert refused.status_code == 422 and "lines[0].quantity" in refused.text
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("adjust", {"lines": [{"line_id": "1", "percent": 10}]}),
+        ("reship", {"lines": [{"line_id": "1", "quantity": 1}]}),
+        ("cancel", {"lines": [{"line_id": "1", "quantity": 1}]}),
+        ("return", {"lines": [{"line_id": "1", "quantity": 1, "reason": "damaged"}]}),
+        ("return-orders", {"lines": [{"line_id": "1", "quantity": 1, "reason": "damaged"}]}),
+    ],
+)
+def test_no_service_action_touches_an_unmanaged_summary(
+    client: TestClient, action: str, body: dict[str, Any]
+) -> None:
+    document = {**four_units("UN-1"), "lifecycle": "unmanaged", "payment": None}
+    assert client.post("/v1/orders", json=document).status_code == 201
+    before = client.get("/v1/order-summaries/UN-1").json()
+    refused = post(client, f"/v1/order-summaries/UN-1/{action}", body, key="u")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "not_managed" and "unmanaged" in refused.json()["message"]
+    assert client.get("/v1/order-summaries/UN-1").json() == before
+
+
+def test_a_reship_key_sent_again_with_another_body_is_refused(client: TestClient) -> None:
+    summary = client.post("/v1/orders", json=four_units("RS-3")).json()
+    ship(client, summary["fulfillment_orders"][0]["id"])
+    body = {"lines": [{"line_id": "1", "quantity": 1}]}
+    assert post(client, "/v1/order-summaries/RS-3/reship", body, key="k").is_success
+    before = client.get("/v1/order-summaries/RS-3").json()
+    other = {"lines": [{"line_id": "1", "quantity": 2}]}
+    refused = post(client, "/v1/order-summaries/RS-3/reship", other, key="k")
+    assert refused.status_code == 409, refused.text
+    assert client.get("/v1/order-summaries/RS-3").json() == before

@@ -92,3 +92,65 @@ def test_the_same_cancel_from_two_workers_at_once_refunds_exactly_once(
     assert after["items"][1]["quantity_canceled"] == 1
     changes = service_flows.change_orders(first, summary_id)["change_orders"]
     assert [(c["refund"], c["refund_status"]) for c in changes] == [(270, "done")]
+
+
+def direct_return(services: Services, key: str) -> Any:
+    body = {"lines": [{"line_id": "1", "quantity": 1, "reason": "damaged"}]}
+    return service_flows.direct_return(
+        services,
+        "R-1",
+        lines=[("1", 1, "damaged")],
+        location_id=None,
+        idempotency_key=key,
+        body=body,
+        preview=False,
+    )
+
+
+@pytest.mark.parametrize("same_key", [True, False])
+def test_a_return_of_the_same_line_from_two_workers_at_once_refunds_exactly_once(
+    workers: tuple[Services, Services], same_key: bool
+) -> None:
+    first, second = workers
+    summary_id = shipped_then_open(first)
+
+    def submit(n: int) -> Any:
+        try:
+            return direct_return(first if n % 2 else second, "r" if same_key else f"r-{n}")
+        except InvalidRequest as refused:  # nothing left to return: the other one won
+            return refused
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(submit, range(4)))
+    done = [a for a in answers if isinstance(a, dict)]
+    assert len({a["change_order_id"] for a in done}) == 1
+    assert len(done) == (4 if same_key else 1)
+    # line 1: 10.00, no tax, no discount; the delivery charge stays (line 2 may still ship)
+    after = order_queries.order_summary(first, summary_id)
+    assert after["payment"]["refunded"] == 1000
+    assert first.gateway.refunded == 1000  # type: ignore[attr-defined]
+    assert after["items"][0]["quantity_returned"] == 1
+    changes = service_flows.change_orders(first, summary_id)["change_orders"]
+    assert [(c["kind"], c["refund"], c["refund_status"]) for c in changes] == [
+        ("return", 1000, "done")
+    ]
+
+
+def test_a_cancel_and_a_return_on_two_workers_at_once_each_refund_once(
+    workers: tuple[Services, Services],
+) -> None:
+    first, second = workers
+    summary_id = shipped_then_open(first)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        cancelled = pool.submit(cancel, first, "c")
+        returned = pool.submit(direct_return, second, "r")
+        cancelled.result(), returned.result()
+    after = order_queries.order_summary(first, summary_id)
+    # 270: half the delivery charge and its tax given back; 1000: the returned unit
+    assert after["payment"]["refunded"] == 1270
+    assert first.gateway.refunded == 1270  # type: ignore[attr-defined]
+    changes = service_flows.change_orders(first, summary_id)["change_orders"]
+    assert sorted((c["kind"], c["refund"], c["refund_status"]) for c in changes) == [
+        ("cancel", 270, "done"),
+        ("return", 1000, "done"),
+    ]
