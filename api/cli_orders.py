@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Annotated, Any, BinaryIO
 
 import typer
-from rich import box
 from rich.console import Console, Group, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
@@ -32,13 +31,14 @@ from rich.text import Text
 from sqlalchemy.exc import DataError
 
 from api.cli_errors import fail, user_errors
+from api.cli_views import change_orders_view, money, return_orders_view
+from api.cli_views import table as new_table
 from flows import order_queries as queries
-from flows import service_flows
+from flows import service_flows, service_rma
 from flows.bootstrap import Services, bootstrap
 from flows.errors import FlowError, InvalidDocument, Issue
 from flows.order_sources import take_order
 from flows.settings import Settings
-from flows.shopify import CURRENCY_EXPONENTS
 
 orders_app = typer.Typer(
     name="orders",
@@ -231,11 +231,12 @@ def show(
             limit=queries.MAX_PAGE,
         )["items"]
         changes = service_flows.change_orders(services, summary["id"])["change_orders"]
+        returns = service_rma.return_orders(services, summary["id"])["return_orders"]
     active = [pe for pe in exceptions if pe["status"] in ACTIVE_EXCEPTION_STATUSES]
     # Off a terminal (a pipe, a file, a test) rich would wrap at 80 columns; wide enough
     # instead that every row stays on one line for grep.
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
-    console.print(_summary_view(summary, fos, active, changes))
+    console.print(_summary_view(summary, fos, active, changes, returns))
 
 
 def _summary_view(
@@ -243,6 +244,7 @@ def _summary_view(
     fos: list[dict[str, Any]],
     exceptions: list[dict[str, Any]],
     changes: list[dict[str, Any]] | None = None,
+    returns: list[dict[str, Any]] | None = None,
 ) -> RenderableType:
     currency = str(summary["currency"])
     parts: list[RenderableType] = [
@@ -252,7 +254,8 @@ def _summary_view(
         _amounts("Totals", _totals_rows(summary["totals"]), currency),
         _amounts("Payment", _payment_rows(summary["payment"]), currency),
         _fulfillment_orders(fos),
-        _change_orders(changes or [], currency),
+        change_orders_view(changes or [], currency),
+        return_orders_view(returns or []),
         _exceptions(exceptions),
     ]
     return Group(*parts)
@@ -281,13 +284,8 @@ def _moment(value: object) -> str:
     return str(value)
 
 
-def _table(title: str) -> Table:
-    # SIMPLE: no vertical rules, so a row reads (and splits) as plain words.
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, title_style="bold")
-
-
 def _items(items: list[dict[str, Any]]) -> Table:
-    table = _table("Items")
+    table = new_table("Items")
     for name in ("line", "sku", "group", "status"):
         table.add_column(name)
     quantities = {
@@ -327,12 +325,16 @@ def _payment_rows(payment: dict[str, Any]) -> list[tuple[str, int]]:
         ("authorized", payment["authorized"]),
         ("captured", payment["captured"]),
         ("refunded", payment["refunded"]),
+        *[(name.replace("_", " "), payment[name]) for name in _CREDIT if payment.get(name)],
         ("balance due", payment["balance_due"]),
     ]
 
 
+_CREDIT = ("credit", "credit_used", "transferred")  # exchanges only: shown when not zero
+
+
 def _amounts(title: str, rows: list[tuple[str, int]], currency: str) -> Table:
-    table = _table(title)
+    table = new_table(title)
     table.show_header = False
     table.add_column()
     table.add_column(justify="right")
@@ -341,22 +343,10 @@ def _amounts(title: str, rows: list[tuple[str, int]], currency: str) -> Table:
     return table
 
 
-def money(minor: int, currency: str) -> str:
-    """Minor units as a person reads them: 9125 USD -> "91.25 USD", 500 JPY -> "500 JPY"."""
-    exponent = CURRENCY_EXPONENTS.get(currency)
-    if exponent is None:  # not guessed: KWD has three decimals, JPY none
-        return f"{minor} {currency} (minor units)"
-    if exponent == 0:
-        return f"{minor} {currency}"
-    sign = "-" if minor < 0 else ""
-    whole, fraction = divmod(abs(minor), 10**exponent)
-    return f"{sign}{whole}.{fraction:0{exponent}d} {currency}"
-
-
 def _fulfillment_orders(fos: list[dict[str, Any]]) -> RenderableType:
     if not fos:
         return Text("Fulfillment orders: none", style="bold")
-    table = _table("Fulfillment orders")
+    table = new_table("Fulfillment orders")
     for name in ("id", "group", "location", "type", "status", "lines"):
         table.add_column(name)
     for fo in fos:
@@ -384,7 +374,7 @@ def _fo_line(line: dict[str, Any]) -> str:
 def _exceptions(exceptions: list[dict[str, Any]]) -> RenderableType:
     if not exceptions:
         return Text("Active process exceptions: none", style="bold")
-    table = _table("Active process exceptions")
+    table = new_table("Active process exceptions")
     for name in ("id", "category", "severity", "priority", "status", "message"):
         table.add_column(name)
     for pe in exceptions:
@@ -395,25 +385,5 @@ def _exceptions(exceptions: list[dict[str, Any]]) -> RenderableType:
             str(pe["priority"]),
             pe["status"],
             pe["message"],
-        )
-    return table
-
-
-def _change_orders(changes: list[dict[str, Any]], currency: str) -> RenderableType:
-    if not changes:
-        return Text("Change orders: none", style="bold")
-    table = _table("Change orders")
-    for name in ("id", "kind", "reason", "lines", "total", "refund", "refund status"):
-        table.add_column(name)
-    for change in changes:
-        lines = ", ".join(f"{x['line_id']}: {x['sku']} x {x['quantity']}" for x in change["lines"])
-        table.add_row(
-            change["id"],
-            change["kind"],
-            change["reason"],
-            lines,
-            money(change["total"], currency),
-            money(change["refund"], currency),
-            change["refund_status"],
         )
     return table

@@ -245,7 +245,12 @@ def change_orders(services: Services, key: str) -> dict[str, Any]:
     return {
         "order_summary_id": summary_id,
         "change_orders": [
-            {**change_document(change), "refund_status": status} for change, status in found
+            {
+                **change_document(change),
+                "refund_status": status,
+                "credit_memo_id": credit_memo_id(change),
+            }
+            for change, status in found
         ],
     }
 

@@ -92,3 +92,40 @@ def test_orders_show_lists_the_change_orders(tmp_path: Path) -> None:
     assert "Change orders" in result.stdout
     assert "damaged_box" in result.stdout
     assert "1: SKU-1 x 1" in result.stdout
+
+
+def test_orders_show_lists_return_orders_and_credit_memos(tmp_path: Path) -> None:
+    from flows import order_fulfilment, service_flows, service_rma
+
+    env = small_env(f"sqlite:///{tmp_path / 'omniroute.db'}")
+    services = bootstrap(Settings.from_env(env))
+    try:
+        placed = take_order(services, order("W-7", quantity=2), "{}").placed
+        fo = order_queries.order_summary(services, placed.summary_id)["fulfillment_orders"][0]
+        order_fulfilment.change_status(services, fo["id"], "Fulfilled")
+        returned = service_flows.direct_return(
+            services,
+            "W-7",
+            lines=[("1", 1, "damaged")],
+            location_id=None,
+            idempotency_key=None,
+            body={},
+            preview=False,
+        )
+        rma = service_rma.create(
+            services,
+            "W-7",
+            lines=[("1", 1, "too_small")],
+            location_id=None,
+            idempotency_key=None,
+            body={},
+        )
+    finally:
+        services.close()
+    full: dict[str, str | None] = {k: None for k in os.environ if k.startswith("OMNIROUTE_")}
+    full.update(env)
+    result = CliRunner().invoke(app, ["orders", "show", "W-7"], env=full)
+    assert result.exit_code == 0, result.output
+    assert "Return orders" in result.stdout
+    assert rma["id"] in result.stdout and "1: 1/0/0/0 too_small" in result.stdout
+    assert returned["credit_memo_id"] in result.stdout

@@ -1,0 +1,76 @@
+"""Rich views shared by the order commands: money as people read it, plain tables, and the
+service records of a summary (change orders, return orders)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from flows.shopify import CURRENCY_EXPONENTS
+
+
+def table(title: str) -> Table:
+    # SIMPLE: no vertical rules, so a row reads (and splits) as plain words.
+    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, title_style="bold")
+
+
+def money(minor: int, currency: str) -> str:
+    """Minor units as a person reads them: 9125 USD -> "91.25 USD", 500 JPY -> "500 JPY"."""
+    exponent = CURRENCY_EXPONENTS.get(currency)
+    if exponent is None:  # not guessed: KWD has three decimals, JPY none
+        return f"{minor} {currency} (minor units)"
+    if exponent == 0:
+        return f"{minor} {currency}"
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10**exponent)
+    return f"{sign}{whole}.{fraction:0{exponent}d} {currency}"
+
+
+def change_orders_view(changes: list[dict[str, Any]], currency: str) -> RenderableType:
+    if not changes:
+        return Text("Change orders: none", style="bold")
+    view = table("Change orders")
+    for name in (
+        "id",
+        "kind",
+        "reason",
+        "lines",
+        "total",
+        "refund",
+        "refund status",
+        "credit memo",
+    ):
+        view.add_column(name)
+    for change in changes:
+        lines = ", ".join(f"{x['line_id']}: {x['sku']} x {x['quantity']}" for x in change["lines"])
+        view.add_row(
+            change["id"],
+            change["kind"],
+            change["reason"],
+            lines,
+            money(change["total"], currency),
+            money(change["refund"], currency),
+            change["refund_status"],
+            change.get("credit_memo_id") or "-",
+        )
+    return view
+
+
+def return_orders_view(returns: list[dict[str, Any]]) -> RenderableType:
+    if not returns:
+        return Text("Return orders: none", style="bold")
+    view = table("Return orders")
+    for name in ("id", "status", "location", "lines (expected/returned/rejected/canceled)"):
+        view.add_column(name)
+    for ro in returns:
+        lines = ", ".join(
+            f"{x['line_id']}: {x['quantity_expected']}/{x['quantity_returned']}/"
+            f"{x['quantity_rejected']}/{x['quantity_canceled']} {x['reason']}"
+            for x in ro["lines"]
+        )
+        view.add_row(ro["id"], ro["status"], ro["location_id"] or "-", lines)
+    return view
