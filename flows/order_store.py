@@ -38,6 +38,7 @@ from flows.order_schema import (
     order_summaries,
     orders,
 )
+from flows.return_order_records import ReturnOrderRecords
 from summary.fulfillment import FulfillmentOrder
 from summary.summary import OrderSummary
 
@@ -61,7 +62,7 @@ class ConcurrentUpdate(FlowError):
     """Another writer changed the summary since it was loaded; the use case retries."""
 
 
-class OrderUnitOfWork(OrderRecords):
+class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
     def __init__(self, engine: Engine, now: Callable[[], datetime]) -> None:
         self._engine = engine
         self._now = now

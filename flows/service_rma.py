@@ -19,8 +19,8 @@ from typing import Any
 
 from flows.bootstrap import Services
 from flows.order_intake import summary_document
-from flows.order_records import StoredReturnOrder
 from flows.order_routing import NotManaged
+from flows.return_order_records import StoredReturnOrder
 from flows.service_flows import KeyReused, change_document, credit_memo_id, fingerprint_of, refund
 from inventory.model import StockAdjust
 from service.changes import ChangeOrder
