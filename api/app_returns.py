@@ -51,6 +51,9 @@ class ReceiveIn(BaseModel):
     location_id: str | None = Field(
         default=None, description="where the units arrived, if not the return order's location"
     )
+    refund_delivery: bool = Field(
+        default=False, description="credit the delivery charge the lines' groups still hold"
+    )
 
 
 @router.post("/v1/order-summaries/{key}/return-orders")
@@ -112,6 +115,7 @@ def receive_return_order(
             for x in body.lines
         ],
         location_id=body.location_id,
+        refund_delivery=body.refund_delivery,
         idempotency_key=idempotency_key,
         body=body.model_dump(mode="json"),
     )

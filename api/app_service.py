@@ -95,6 +95,9 @@ class ReturnIn(BaseModel):
         default=None,
         description="where the units come back (restocked there if the reason says so)",
     )
+    refund_delivery: bool = Field(
+        default=False, description="credit the delivery charge the lines' groups still hold"
+    )
 
 
 def _return(request: Request, key: str, body: ReturnIn, idem: str | None, *, preview: bool) -> Any:
@@ -103,6 +106,7 @@ def _return(request: Request, key: str, body: ReturnIn, idem: str | None, *, pre
         key,
         lines=[(x.line_id, x.quantity, x.reason) for x in body.lines],
         location_id=body.location_id,
+        refund_delivery=body.refund_delivery,
         idempotency_key=idem,
         body=body.model_dump(mode="json"),
         preview=preview,

@@ -80,15 +80,17 @@ def direct_return(
     idempotency_key: str | None,
     body: dict[str, Any],
     preview: bool,
+    refund_delivery: bool = False,
 ) -> dict[str, Any]:
     """A return at a store counter, without an RMA: the units come back now, restock at
-    ``location_id`` when their reason says so, and a Credit Memo is refunded."""
+    ``location_id`` when their reason says so, and a Credit Memo is refunded (with the
+    delivery charge of their groups when ``refund_delivery``)."""
     if location_id is not None and location_id not in services.config().network.index:
         raise InvalidRequest("location_id", f"unknown location {location_id!r}")
     policy = services.config().rules.rules.returns
 
     def plan(summary: OrderSummary, change_id: str) -> tuple[ChangeOrder, ReturnPlan]:
-        planned = plan_return(summary, change_id, lines, policy)
+        planned = plan_return(summary, change_id, lines, policy, refund_delivery=refund_delivery)
         return planned.change, planned
 
     done = _submit(

@@ -98,6 +98,7 @@ def receive_units(
     location_id: str | None,
     idempotency_key: str | None,
     body: dict[str, Any],
+    refund_delivery: bool = False,
 ) -> dict[str, Any]:
     """Receive units against an Approved (or Received) return order: the answer is the
     return order with ``change_order_id``, ``refund``, ``credit_memo_id``, ``change_order``
@@ -125,6 +126,7 @@ def receive_units(
                 policy=policy,
                 key=idempotency_key,
                 fingerprint=print_,
+                refund_delivery=refund_delivery,
             )
             change = planned.change
             uow.save_summary(summary)

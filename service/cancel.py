@@ -97,8 +97,10 @@ def _group_gives(
     proportion to the units left; otherwise nothing. Read before the units are canceled."""
     out: dict[str, tuple[int, int]] = {}
     for group in summary.groups:
-        units = summary.items_of(group.id)
-        if not any(i.line_id in asked for i in units):
+        touched = any(i.line_id in asked for i in summary.items_of(group.id))
+        # replacement units (reshipments) carry no share of the delivery charge
+        units = [i for i in summary.items_of(group.id) if i.reship_of is None]
+        if not touched or not units:
             continue
         whole = sum(i.quantity_ordered for i in units)
         left = sum(
@@ -106,9 +108,9 @@ def _group_gives(
         )
         if left == 0:
             out[group.id] = (group.charge_net, group.charge_tax_net)
-        elif prorate:
+        elif prorate:  # never below nothing: a return may have refunded the charge already
             out[group.id] = (
-                group.charge_net - group.charge * left // whole,
-                group.charge_tax_net - group.charge_tax * left // whole,
+                max(0, group.charge_net - group.charge * left // whole),
+                max(0, group.charge_tax_net - group.charge_tax * left // whole),
             )
     return out

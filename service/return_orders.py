@@ -11,11 +11,12 @@ return initiated (they stay with the customer, or are not coming).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from service.changes import ChangeLine, ChangeOrder
-from service.returns import ReturnPolicy
+from service.changes import ChangeOrder
+from service.returns import ReturnPolicy, give_back_delivery, return_change
 from summary.errors import InvalidRequest
 from summary.return_order import Receipt, ReceiptLine, ReturnOrder, ReturnOrderLine
 from summary.summary import OrderSummary
@@ -74,6 +75,7 @@ def receive(
     policy: ReturnPolicy | None,
     key: str | None,
     fingerprint: str,
+    refund_delivery: bool = False,
 ) -> ReceiptPlan:
     """Receive ``lines`` against ``ro`` (checked first; nothing changes on refusal). Returned
     units make a change order ``change_id`` (kind return, linked to the RMA) and restock when
@@ -89,9 +91,11 @@ def receive(
                 f"line {got.line_id} has only {pending} units being returned",
             )
     returned = [(got.line_id, got.returned) for got in lines if got.returned]
-    plan = _plan_change(summary, ro, change_id, returned, policy)
+    plan = _plan_change(summary, ro, change_id, returned, policy, refund_delivery)
     change_order_id = plan.change.id if plan.change is not None else None
     ro.record_receipt(lines, Receipt(key, fingerprint, change_order_id))
+    if plan.change is not None:
+        give_back_delivery(summary, plan.change)
     for got in lines:
         item = summary.item(got.line_id)
         item.quantity_return_initiated -= got.rejected + got.canceled
@@ -108,43 +112,16 @@ def _plan_change(
     change_id: str,
     returned: Sequence[tuple[str, int]],
     policy: ReturnPolicy | None,
+    refund_delivery: bool,
 ) -> ReceiptPlan:
-    """The change order of the returned units, as :func:`service.returns.plan_return` makes
-    it (the same shares and the same fee rule)."""
+    """The change order of the returned units, as a direct return makes it (the same shares,
+    fee rule and delivery refund), linked to the RMA."""
     if not returned:
         return ReceiptPlan(None, ())
-    change_lines, restock, fee, reasons = [], [], 0, set()
-    for line_id, count in returned:
-        item = summary.item(line_id)
-        reason = ro.line(line_id).reason
-        reasons.add(reason)
-        product, discount, tax = item.return_part(count)
-        change_line = ChangeLine(
-            line_id, item.sku, count, product, discount, tax, post_fulfilment=True
-        )
-        change_lines.append(change_line)
-        fee_per_unit, restocks = 0, True  # without a returns section: restock, no fee
-        if policy is not None:
-            rule = policy.for_reason(reason)
-            fee_per_unit, restocks = rule.fee_per_unit, rule.restock
-        fee += min(fee_per_unit * count, change_line.total)  # a fee never exceeds the credit
-        if restocks:
-            restock.append((item.sku, count))
-    total = sum(line.total for line in change_lines)
-    change = ChangeOrder(
-        id=change_id,
-        order_summary_id=summary.id,
-        kind="return",
-        reason=", ".join(sorted(reasons)),
-        lines=tuple(change_lines),
-        delivery=0,
-        delivery_tax=0,
-        refund=total - fee,
-        capture_reduced=0,
-        fee=fee,
-        linked_id=ro.id,
-    )
-    return ReceiptPlan(change, tuple(restock))
+    asked = dict(returned)
+    reasons = {line_id: ro.line(line_id).reason for line_id in asked}
+    planned = return_change(summary, change_id, asked, reasons, policy, refund_delivery)
+    return ReceiptPlan(dataclasses.replace(planned.change, linked_id=ro.id), planned.restock)
 
 
 def _check_belongs(summary: OrderSummary, ro: ReturnOrder) -> None:

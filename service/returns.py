@@ -7,7 +7,7 @@ the reason is kept; the rest is a Credit Memo refunded against the captured paym
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -55,8 +55,11 @@ def plan_return(
     change_id: str,
     lines: Sequence[ReturnLine],
     policy: ReturnPolicy | None,
+    *,
+    refund_delivery: bool = False,
 ) -> ReturnPlan:
-    """The change order (and what restocks) a return of ``lines`` would be; changes nothing."""
+    """The change order (and what restocks) a return of ``lines`` would be; changes nothing.
+    ``refund_delivery``: the delivery charge their groups still hold is credited too."""
     asked: dict[str, int] = {}
     reasons: dict[str, str] = {}
     for i, (line_id, count, reason) in enumerate(lines):
@@ -75,6 +78,19 @@ def plan_return(
             raise InvalidRequest(f"lines[{i}].reason", "one reason per line in one return")
     if not asked:
         raise InvalidRequest("lines", "name at least one line to return")
+    return return_change(summary, change_id, asked, reasons, policy, refund_delivery)
+
+
+def return_change(
+    summary: OrderSummary,
+    change_id: str,
+    asked: dict[str, int],
+    reasons: dict[str, str],
+    policy: ReturnPolicy | None,
+    refund_delivery: bool = False,
+) -> ReturnPlan:
+    """The change order of ``asked`` units coming back (checked by the caller: a direct
+    return against what is available to return, an RMA receipt against what it expects)."""
     policy = policy or _Always()
     change_lines, restock, fee = [], [], 0
     for line_id, count in asked.items():
@@ -86,20 +102,41 @@ def plan_return(
         fee += min(rule.fee_per_unit * count, line.total)  # a fee never exceeds the credit
         if rule.restock:
             restock.append((item.sku, count))
-    total = sum(line.total for line in change_lines)
+    delivery, delivery_tax = delivery_held(summary, asked) if refund_delivery else (0, 0)
+    total = sum(line.total for line in change_lines) + delivery + delivery_tax
     change = ChangeOrder(
         id=change_id,
         order_summary_id=summary.id,
         kind="return",
         reason=", ".join(sorted(set(reasons.values()))),
         lines=tuple(change_lines),
-        delivery=0,
-        delivery_tax=0,
+        delivery=delivery,
+        delivery_tax=delivery_tax,
         refund=total - fee,
         capture_reduced=0,
         fee=fee,
     )
     return ReturnPlan(change, tuple(restock))
+
+
+def delivery_held(summary: OrderSummary, line_ids: Iterable[str]) -> tuple[int, int]:
+    """The delivery charge and tax still held by the groups of ``line_ids``: what a return
+    that refunds the delivery gives back (charged with the group's first shipment)."""
+    groups = {summary.item(line_id).delivery_group for line_id in line_ids}
+    held = [summary.group(g) for g in sorted(groups)]
+    return sum(g.charge_net for g in held), sum(g.charge_tax_net for g in held)
+
+
+def give_back_delivery(summary: OrderSummary, change: ChangeOrder) -> None:
+    """Record a return's delivery refund on its groups (checked: nothing moved meanwhile)."""
+    if not (change.delivery or change.delivery_tax):
+        return
+    line_ids = [line.line_id for line in change.lines]
+    if delivery_held(summary, line_ids) != (change.delivery, change.delivery_tax):
+        raise InvalidRequest("refund_delivery", "the delivery charge changed since it was planned")
+    for group_id in {summary.item(line_id).delivery_group for line_id in line_ids}:
+        group = summary.group(group_id)
+        group.charge_canceled, group.charge_tax_canceled = group.charge, group.charge_tax
 
 
 def apply_return(summary: OrderSummary, change: ChangeOrder) -> None:
@@ -110,6 +147,7 @@ def apply_return(summary: OrderSummary, change: ChangeOrder) -> None:
             raise InvalidRequest(f"lines[{i}].quantity", "no longer available to return")
         if item.return_part(line.quantity) != (line.product, line.discount, line.tax):
             raise InvalidRequest(f"lines[{i}]", "the line changed since the return was planned")
+    give_back_delivery(summary, change)
     for line in change.lines:
         item = summary.item(line.line_id)
         item.quantity_return_initiated += line.quantity

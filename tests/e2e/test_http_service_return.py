@@ -149,3 +149,23 @@ def test_a_return_refuses_what_was_not_shipped_and_unmanaged_summaries(client: T
     )
     assert unmanaged.status_code == 409
     assert client.get("/v1/credit-memos/CM-nope").status_code == 404
+
+
+def test_a_return_that_refunds_the_delivery_credits_the_charge_once(client: TestClient) -> None:
+    shipped_order(client)
+    body = {
+        "lines": [{"line_id": "1", "quantity": 1, "reason": "damaged"}],
+        "refund_delivery": True,
+    }
+    done = client.post("/v1/order-summaries/T-1/return", json=body).json()
+    # the first shirt's 19.99 − 1.00 + 1.60 tax, and the shipping 5.99 + 0.48: 27.06, no fee
+    assert (done["refund"], done["change_order"]["delivery"]) == (2706, 599)
+    memo = client.get(f"/v1/credit-memos/{done['credit_memo_id']}").json()
+    assert (memo["delivery"], memo["total"]) == (647, 2706)
+    assert done["summary"]["totals"]["delivery"] == 0
+    # the second shirt's return has no delivery left to give back
+    again = client.post("/v1/order-summaries/T-1/return", json=body).json()
+    assert (again["refund"], again["change_order"]["delivery"]) == (1999 - 100 + 160, 0)
+    after = client.get("/v1/order-summaries/T-1").json()
+    assert after["payment"]["refunded"] == 4765 == after["payment"]["captured"]
+    assert after["totals"]["grand_total"] == 0 and after["payment"]["balance_due"] == 0

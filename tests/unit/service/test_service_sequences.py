@@ -226,12 +226,15 @@ class ServiceSequences(RuleBasedStateMachine):
     def direct_return(self, data: st.DataObject, reason: str) -> None:
         room = self._room(lambda i: i.quantity_available_to_return)
         asked = [(i, n, reason) for i, n in self._pick(data, room, "return")]
-        planned = plan_return(self.summary, self._id("CO"), asked, Policy())
+        delivery = data.draw(st.booleans(), label="refund delivery")
+        planned = plan_return(
+            self.summary, self._id("CO"), asked, Policy(), refund_delivery=delivery
+        )
         apply_return(self.summary, planned.change)
         for line_id, count, _ in asked:
             self.counts[line_id].returned += count
         self._record(planned.change)
-        event(f"return ({reason})")
+        event(f"return ({reason})" + (", delivery refunded" if planned.change.delivery else ""))
 
     @precondition(lambda self: bool(self._room(lambda i: i.quantity_available_to_return)))
     @rule(data=st.data(), reason=st.sampled_from(["changed_mind", "damaged"]))
@@ -293,6 +296,7 @@ class ServiceSequences(RuleBasedStateMachine):
             policy=Policy(),
             key=None,
             fingerprint="f",
+            refund_delivery=data.draw(st.booleans(), label="refund delivery"),
         )
         for got in receipt:
             c = self.counts[got.line_id]
