@@ -56,20 +56,33 @@ class ReceiveIn(BaseModel):
     )
 
 
+def _create(
+    request: Request, key: str, body: ReturnOrderIn, idem: str | None, *, preview: bool
+) -> Any:
+    return service_rma.create(
+        services_of(request),
+        key,
+        lines=[(x.line_id, x.quantity, x.reason) for x in body.lines],
+        location_id=body.location_id,
+        idempotency_key=idem,
+        body=body.model_dump(mode="json"),
+        preview=preview,
+    )
+
+
+@router.post("/v1/order-summaries/{key}/return-orders/preview")
+def create_return_order_preview(request: Request, key: str, body: ReturnOrderIn) -> Any:
+    """The return order (without an id) and the summary it would make; writes nothing."""
+    return _create(request, key, body, None, preview=True)
+
+
 @router.post("/v1/order-summaries/{key}/return-orders")
 def create_return_order(
     request: Request, key: str, body: ReturnOrderIn, idempotency_key: IdempotencyKey = None
 ) -> Any:
     """Open a Submitted return order: each line's units (at most what is available to
     return) become return initiated."""
-    return service_rma.create(
-        services_of(request),
-        key,
-        lines=[(x.line_id, x.quantity, x.reason) for x in body.lines],
-        location_id=body.location_id,
-        idempotency_key=idempotency_key,
-        body=body.model_dump(mode="json"),
-    )
+    return _create(request, key, body, idempotency_key, preview=False)
 
 
 @router.get("/v1/order-summaries/{key}/return-orders")
@@ -94,12 +107,9 @@ def cancel_return_order(request: Request, ro_id: str) -> Any:
     return service_rma.cancel(services_of(request), ro_id)
 
 
-@router.post("/v1/return-orders/{ro_id}/receive")
-def receive_return_order(
-    request: Request, ro_id: str, body: ReceiveIn, idempotency_key: IdempotencyKey = None
+def _receive(
+    request: Request, ro_id: str, body: ReceiveIn, idem: str | None, *, preview: bool
 ) -> Any:
-    """Record units received (returned or rejected) and canceled: returned units are
-    refunded (a Credit Memo, less the reason's fee) and restocked when the reason says so."""
     return service_rma.receive_units(
         services_of(request),
         ro_id,
@@ -116,6 +126,22 @@ def receive_return_order(
         ],
         location_id=body.location_id,
         refund_delivery=body.refund_delivery,
-        idempotency_key=idempotency_key,
+        idempotency_key=idem,
         body=body.model_dump(mode="json"),
+        preview=preview,
     )
+
+
+@router.post("/v1/return-orders/{ro_id}/receive/preview")
+def receive_return_order_preview(request: Request, ro_id: str, body: ReceiveIn) -> Any:
+    """What a receipt would change and refund; writes nothing."""
+    return _receive(request, ro_id, body, None, preview=True)
+
+
+@router.post("/v1/return-orders/{ro_id}/receive")
+def receive_return_order(
+    request: Request, ro_id: str, body: ReceiveIn, idempotency_key: IdempotencyKey = None
+) -> Any:
+    """Record units received (returned or rejected) and canceled: returned units are
+    refunded (a Credit Memo, less the reason's fee) and restocked when the reason says so."""
+    return _receive(request, ro_id, body, idempotency_key, preview=False)

@@ -20,6 +20,7 @@ from typing import Any
 from flows.bootstrap import Services
 from flows.order_intake import summary_document
 from flows.order_routing import NotManaged
+from flows.order_store import OrderUnitOfWork
 from flows.return_order_records import StoredReturnOrder
 from flows.service_flows import KeyReused, change_document, credit_memo_id, fingerprint_of, refund
 from inventory.model import StockAdjust
@@ -44,20 +45,25 @@ def create(
     location_id: str | None,
     idempotency_key: str | None,
     body: dict[str, Any],
+    preview: bool = False,
 ) -> dict[str, Any]:
-    """Open a Submitted return order for ``lines`` of summary ``key``."""
+    """Open a Submitted return order for ``lines`` of summary ``key`` (``preview``: the
+    return order and the summary it would make, nothing written)."""
     _check_location(services, location_id)
     print_ = fingerprint_of(body)
     with services.uow() as uow:
         summary = uow.summary(key)
         _check_managed(summary)
-        if idempotency_key:
+        if idempotency_key and not preview:
             found = uow.return_order_by_key(summary.id, idempotency_key)
             if found is not None:
                 stored, earlier_print = found
                 _check_same_body(idempotency_key, earlier_print, print_)
                 return return_order_document(stored)
         ro = open_return_order(summary, f"RO-{uuid.uuid4().hex[:20]}", lines, location_id)
+        if preview:  # the loaded copies changed; nothing is saved and the uow rolls back
+            opened = _preview(uow, StoredReturnOrder(ro, uow.now, uow.now), summary)
+            return opened | {"id": None}  # nothing was created
         uow.save_summary(summary)
         uow.add_return_order(ro, key=idempotency_key, fingerprint=print_)
         stored = uow.return_order(ro.id)
@@ -99,6 +105,7 @@ def receive_units(
     idempotency_key: str | None,
     body: dict[str, Any],
     refund_delivery: bool = False,
+    preview: bool = False,
 ) -> dict[str, Any]:
     """Receive units against an Approved (or Received) return order: the answer is the
     return order with ``change_order_id``, ``refund``, ``credit_memo_id``, ``change_order``
@@ -110,8 +117,9 @@ def receive_units(
     with services.uow() as uow:
         summary = uow.summary(uow.return_order_summary_id(ro_id))
         _check_managed(summary)
-        ro = uow.return_order(ro_id).order
-        earlier = ro.receipt_by_key(idempotency_key) if idempotency_key else None
+        stored = uow.return_order(ro_id)
+        ro = stored.order
+        earlier = ro.receipt_by_key(idempotency_key) if idempotency_key and not preview else None
         if earlier is not None:
             _check_same_body(earlier.key or "", earlier.fingerprint, print_)
             change_id = earlier.change_order_id
@@ -129,6 +137,13 @@ def receive_units(
                 refund_delivery=refund_delivery,
             )
             change = planned.change
+            if preview:
+                return _preview(uow, stored._replace(updated_at=uow.now), summary) | {
+                    "change_order_id": None,  # nothing was written, so nothing has an id
+                    "refund": change.refund if change else 0,
+                    "credit_memo_id": None,
+                    "change_order": change_document(change) if change else None,
+                }
             uow.save_summary(summary)
             memo = credit_memo_id(change) if change is not None else None
             if change is not None and memo is not None:
@@ -144,6 +159,14 @@ def receive_units(
     if change is not None and change.refund:
         refund(services, change.id)  # a replay retries a refund still pending, never twice
     return _receipt_answer(services, ro_id, change)
+
+
+def _preview(
+    uow: OrderUnitOfWork, stored: StoredReturnOrder, summary: OrderSummary
+) -> dict[str, Any]:
+    """The return order and the summary as an action would leave them (nothing written)."""
+    active = uow.active_exception_count(summary.id)
+    return {**return_order_document(stored), "summary": summary_document(summary, active)}
 
 
 def _receipt_answer(services: Services, ro_id: str, change: ChangeOrder | None) -> dict[str, Any]:

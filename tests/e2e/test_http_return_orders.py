@@ -345,3 +345,28 @@ def test_return_orders_refuse_unmanaged_summaries_reused_keys_and_unknown_ids(
         == 404
     )
     assert client.get("/v1/order-summaries/NOPE/return-orders").status_code == 404
+
+
+def test_previews_of_an_rma_and_of_a_receipt_show_the_money_and_write_nothing(
+    client: TestClient,
+) -> None:
+    shipped_order(client)
+    body = {"lines": [{"line_id": "1", "quantity": 2, "reason": "changed_mind"}]}
+    before = client.get("/v1/order-summaries/T-1").json()
+    preview = client.post("/v1/order-summaries/T-1/return-orders/preview", json=body).json()
+    assert (preview["id"], preview["status"]) == (None, "Submitted")
+    assert preview["summary"]["items"][0]["quantity_return_initiated"] == 2
+    assert client.get("/v1/order-summaries/T-1").json() == before
+    assert client.get("/v1/order-summaries/T-1/return-orders").json()["return_orders"] == []
+
+    ro_id = approved_rma(client, 2)
+    before = client.get("/v1/order-summaries/T-1").json()
+    line = {"line_id": "1", "quantity_received": 1, "quantity_returned": 1}
+    seen = client.post(f"/v1/return-orders/{ro_id}/receive/preview", json={"lines": [line]})
+    assert seen.status_code == 200, seen.text
+    # one shirt back: 19.99 − 1.00 + 1.60, less the 3.00 fee
+    assert (seen.json()["refund"], seen.json()["change_order_id"]) == (1759, None)
+    assert seen.json()["summary"]["items"][0]["quantity_returned"] == 1
+    assert client.get("/v1/order-summaries/T-1").json() == before
+    assert client.get(f"/v1/return-orders/{ro_id}").json()["status"] == "Approved"
+    assert on_hand(client) == 2
