@@ -10,26 +10,16 @@ damaged one keeps nothing (credit 20.59).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import Services
 from inventory.records import parse_json
 from tests.support.orders import order
+from tests.support.service import place_and_ship, returns_client, shirts
 
-RULES = (
-    (Path(__file__).parent / "data" / "rules.yaml").read_text()
-    + """
-returns:
-  reasons:
-    changed_mind: {restock: true, fee_per_unit: 300}
-    damaged: {restock: false}
-"""
-)
 JACKET = {"sku": "JACKET-M", "quantity": 1, "unit_price": 4999, "tax": 400}  # 53.99
 
 
@@ -38,39 +28,14 @@ def client(order_services: Services) -> Iterator[TestClient]:
     order_services.inventory.upsert(
         parse_json([{"location_id": "DC01", "sku": "JACKET-M", "on_hand": 4}])
     )
-    with TestClient(create_app(order_services)) as test_client:
-        put = test_client.put(
-            "/v1/rules", content=RULES, headers={"content-type": "application/yaml"}
-        )
-        assert put.status_code == 200, put.text
+    with returns_client(order_services) as test_client:
         yield test_client
 
 
 def shipped_order(client: TestClient) -> dict[str, Any]:
     """T-1: 2 shirts at 19.99, 2.00 off the line, 3.20 tax, shipping 5.99 + 0.48: 47.65,
     shipped from DC01 and captured."""
-    document = order(
-        "T-1",
-        delivery_groups=order()["delivery_groups"][:1],
-        lines=[
-            {
-                "id": "1",
-                "sku": "SKU-A",
-                "quantity": 2,
-                "unit_price": 1999,
-                "tax": 320,
-                "discount": 200,
-                "delivery_group": "DG1",
-            }
-        ],
-        discounts=[],
-        payment={"authorization_id": "A-T1", "amount": 4765},
-    )
-    summary = client.post("/v1/orders", json=document).json()
-    ship(client, summary)
-    after: dict[str, Any] = client.get("/v1/order-summaries/T-1").json()
-    assert after["payment"]["captured"] == 4765
-    return after
+    return place_and_ship(client, shirts("T-1", 2, tax=320, discount=200))
 
 
 def on_hand(client: TestClient, sku: str = "SKU-A") -> int:

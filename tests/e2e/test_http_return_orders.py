@@ -4,65 +4,26 @@ the refusals, with the money spelled out from a retailer's point of view."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import Services
 from tests.support.orders import order
-
-RULES = (
-    (Path(__file__).parent / "data" / "rules.yaml").read_text()
-    + """
-returns:
-  reasons:
-    changed_mind: {restock: true, fee_per_unit: 300}
-    damaged: {restock: false}
-"""
-)
+from tests.support.service import place_and_ship, returns_client, shirts
 
 
 @pytest.fixture
 def client(order_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(order_services)) as test_client:
-        put = test_client.put(
-            "/v1/rules", content=RULES, headers={"content-type": "application/yaml"}
-        )
-        assert put.status_code == 200, put.text
+    with returns_client(order_services) as test_client:
         yield test_client
 
 
 def shipped_order(client: TestClient, number: str = "T-1") -> dict[str, Any]:
     """3 shirts at 19.99, 3.00 off the line, 4.80 tax, shipping 5.99 + 0.48: 68.24, shipped
     from DC01 and captured."""
-    document = order(
-        number,
-        delivery_groups=order()["delivery_groups"][:1],
-        lines=[
-            {
-                "id": "1",
-                "sku": "SKU-A",
-                "quantity": 3,
-                "unit_price": 1999,
-                "tax": 480,
-                "discount": 300,
-                "delivery_group": "DG1",
-            }
-        ],
-        discounts=[],
-        payment={"authorization_id": f"A-{number}", "amount": 6824},
-    )
-    summary = client.post("/v1/orders", json=document).json()
-    fo = summary["fulfillment_orders"][0]["id"]
-    assert client.post(
-        f"/v1/fulfillment-orders/{fo}/status", json={"status": "Fulfilled"}
-    ).is_success
-    after: dict[str, Any] = client.get(f"/v1/order-summaries/{number}").json()
-    assert after["payment"]["captured"] == 6824
-    return after
+    return place_and_ship(client, shirts(number, 3, tax=480, discount=300))
 
 
 def on_hand(client: TestClient) -> int:
