@@ -68,11 +68,17 @@ class FoCancelIn(BaseModel):
 
 
 @router.post("/v1/fulfillment-orders/{fo_id}/cancel")
-def cancel_fo_lines(request: Request, fo_id: str, body: FoCancelIn) -> Any:
+def cancel_fo_lines(
+    request: Request, fo_id: str, body: FoCancelIn, idempotency_key: IdempotencyKey = None
+) -> Any:
     """Take units off an Allocated or Assigned fulfillment order (its reservation gives them
     back); they become available to cancel or to route again."""
     return service_flows.cancel_fulfillment_lines(
-        services_of(request), fo_id, [(x.line_id, x.quantity) for x in body.lines]
+        services_of(request),
+        fo_id,
+        [(x.line_id, x.quantity) for x in body.lines],
+        idempotency_key=idempotency_key,
+        body=body.model_dump(mode="json"),
     )
 
 

@@ -22,6 +22,7 @@ from flows.order_rows import (
 from flows.order_schema import (
     change_orders,
     credit_memos,
+    fulfillment_order_cancels,
     invoices,
     process_exceptions,
     routing_attempts,
@@ -295,6 +296,27 @@ class OrderRecords:
             .values(refund_status="done")
         )
         return result.rowcount == 1
+
+    # -- units taken off fulfillment orders: their idempotency keys -------------------------
+
+    def fo_cancel_print(self, fo_id: str, key: str) -> str | None:
+        """The body fingerprint of the FO cancel made with ``key``, if there was one."""
+        table = fulfillment_order_cancels
+        query = select(table.c.fingerprint).where(
+            and_(table.c.fulfillment_order_id == fo_id, table.c.idempotency_key == key)
+        )
+        found = self.conn.execute(query).scalar_one_or_none()
+        return None if found is None else str(found)
+
+    def add_fo_cancel_key(self, fo_id: str, key: str, fingerprint: str) -> None:
+        self.conn.execute(
+            insert(fulfillment_order_cancels).values(
+                fulfillment_order_id=fo_id,
+                idempotency_key=key,
+                fingerprint=fingerprint,
+                created_at=self.now,
+            )
+        )
 
 
 def _change_from_row(row: Any) -> ChangeOrder:

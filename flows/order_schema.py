@@ -261,3 +261,13 @@ return_orders = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("summary_id", "idempotency_key", name="uq_return_orders_key"),
 )
+
+fulfillment_order_cancels = Table(  # the idempotency keys of units taken off an FO
+    "fulfillment_order_cancels",
+    order_metadata,
+    Column("fulfillment_order_id", String(40), nullable=False),
+    Column("idempotency_key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("fulfillment_order_id", "idempotency_key"),
+)

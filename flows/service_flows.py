@@ -304,15 +304,30 @@ def _refund_refused(uow: OrderUnitOfWork, summary_id: str, change: ChangeOrder, 
     )
 
 
-def cancel_fulfillment_lines(services: Services, fo_id: str, lines: Quantities) -> dict[str, Any]:
-    """Take units off an Allocated or Assigned FO; its reservation gives them back."""
+def cancel_fulfillment_lines(
+    services: Services,
+    fo_id: str,
+    lines: Quantities,
+    *,
+    idempotency_key: str | None = None,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Take units off an Allocated or Assigned FO; its reservation gives them back. With an
+    ``idempotency_key``, the same key and body again change nothing more (another body: 409)."""
+    print_ = fingerprint_of(body or {})
     with services.uow() as uow:
         summary = uow.summary(uow.fulfillment_order_summary_id(fo_id))
         if not summary.managed:
             raise NotManaged(f"order summary {summary.id} is unmanaged")
-        summary.cancel_fulfillment_lines(fo_id, lines)
-        uow.save_summary(summary)
-        uow.commit()
+        earlier = uow.fo_cancel_print(fo_id, idempotency_key) if idempotency_key else None
+        if earlier is not None and earlier != print_:
+            raise KeyReused(f"Idempotency-Key {idempotency_key!r} was used with another body")
+        if earlier is None:
+            summary.cancel_fulfillment_lines(fo_id, lines)
+            uow.save_summary(summary)
+            if idempotency_key:
+                uow.add_fo_cancel_key(fo_id, idempotency_key, print_)
+            uow.commit()
     fo = summary.fulfillment_order(fo_id)
     release_beyond_open(services, fo)
     from flows.order_queries import fo_document

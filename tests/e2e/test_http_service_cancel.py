@@ -199,3 +199,26 @@ def test_cancel_refuses_more_than_cancelable_a_reused_key_and_unmanaged_summarie
     )
     assert unmanaged.status_code == 409
     assert "unmanaged" in unmanaged.json()["message"]
+
+
+def test_taking_units_off_a_fulfillment_order_is_idempotent_on_its_key(
+    client: TestClient,
+) -> None:
+    summary = client.post("/v1/orders", json=three_units()).json()
+    fo = summary["fulfillment_orders"][0]["id"]
+    body = {"lines": [{"line_id": "1", "quantity": 1}]}
+    first = post(client, f"/v1/fulfillment-orders/{fo}/cancel", body, key="off-1")
+    again = post(client, f"/v1/fulfillment-orders/{fo}/cancel", body, key="off-1")
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json()["lines"][0]["quantity_canceled"] == 1  # not 2
+    held = client.get("/v1/availability", params={"location_id": "DC01", "sku": "SKU-A"}).json()
+    assert held["reserved"] == 2
+    other = post(
+        client,
+        f"/v1/fulfillment-orders/{fo}/cancel",
+        {"lines": [{"line_id": "1", "quantity": 2}]},
+        key="off-1",
+    )
+    assert other.status_code == 409
+    item = client.get("/v1/order-summaries/S-1").json()["items"][0]
+    assert item["quantity_allocated"] == 2

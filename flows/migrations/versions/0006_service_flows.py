@@ -58,9 +58,18 @@ def upgrade() -> None:
         sa.UniqueConstraint("summary_id", "idempotency_key", name="uq_return_orders_key"),
     )
     op.create_index("ix_return_orders_summary_id", "return_orders", ["summary_id"])
+    op.create_table(
+        "fulfillment_order_cancels",
+        sa.Column("fulfillment_order_id", sa.String(40), nullable=False),
+        sa.Column("idempotency_key", sa.String(255), nullable=False),
+        sa.Column("fingerprint", sa.String(64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("fulfillment_order_id", "idempotency_key"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("fulfillment_order_cancels")
     op.drop_index("ix_return_orders_summary_id", "return_orders")
     op.drop_table("return_orders")
     with op.batch_alter_table("change_orders") as batch:
