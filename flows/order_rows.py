@@ -77,6 +77,7 @@ def payment_from_row(row: Any) -> PaymentSummary | None:
         credit=row.credit,
         credit_used=row.credit_used,
         transferred=row.transferred,
+        credit_refunded=row.credit_refunded,
     )
 
 

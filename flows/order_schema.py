@@ -75,6 +75,7 @@ order_summaries = Table(
     Column("credit", BigInteger, nullable=False, server_default="0"),
     Column("credit_used", BigInteger, nullable=False, server_default="0"),
     Column("transferred", BigInteger, nullable=False, server_default="0"),
+    Column("credit_refunded", BigInteger, nullable=False, server_default="0"),
     Column("exchange_of", String(40), nullable=True),
 )
 

@@ -180,6 +180,7 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
                 credit=payment.credit if payment else 0,
                 credit_used=payment.credit_used if payment else 0,
                 transferred=payment.transferred if payment else 0,
+                credit_refunded=payment.credit_refunded if payment else 0,
                 exchange_of=summary.exchange_of,
             )
         )
@@ -307,6 +308,7 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
                 refunded=payment.refunded if payment else 0,
                 credit_used=payment.credit_used if payment else 0,
                 transferred=payment.transferred if payment else 0,
+                credit_refunded=payment.credit_refunded if payment else 0,
                 return_fees=summary.return_fees,
             )
         )

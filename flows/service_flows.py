@@ -22,7 +22,7 @@ from flows.order_fulfilment import release_beyond_open
 from flows.order_intake import summary_document
 from flows.order_routing import NotManaged
 from flows.order_store import OrderUnitOfWork
-from flows.payments import GatewayDeclined, GatewayUnavailable
+from flows.refunds import refund as refund
 from inventory.model import StockAdjust
 from service.cancel import apply_cancel, plan_cancel
 from service.changes import ChangeLine, ChangeOrder
@@ -255,53 +255,6 @@ def change_orders(services: Services, key: str) -> dict[str, Any]:
             for change, status in found
         ],
     }
-
-
-def refund(services: Services, change_id: str) -> bool:
-    """Send a change order's pending refund to the gateway; True once it is done."""
-    with services.uow() as uow:
-        pending = dict(uow.pending_refunds())
-        if change_id not in pending:
-            return True
-        summary = uow.summary(pending[change_id], lock=False)
-        change = next(c for c, _ in uow.change_orders_of(summary.id) if c.id == change_id)
-    payment = summary.payment
-    if payment is None:
-        return False
-    gateway = services.gateway_for(payment.gateway)
-    if gateway is None or change.refund > payment.refundable:
-        why = (  # never refund through another gateway, nor more than was captured
-            "more than was captured"
-            if gateway is not None
-            else f"no payment gateway {payment.gateway!r} is configured"
-        )
-        with services.uow() as uow:
-            _refund_refused(uow, summary.id, change, why)
-            uow.commit()
-        return False
-    try:
-        gateway.refund(payment.authorization_id, change.refund, key=change.id)
-    except (GatewayDeclined, GatewayUnavailable) as error:
-        with services.uow() as uow:
-            _refund_refused(uow, summary.id, change, str(error))
-            uow.commit()
-        return False
-    with services.uow() as uow:
-        locked = uow.summary(summary.id)
-        if uow.refund_done(change.id) and locked.payment is not None:
-            locked.payment.refunded += change.refund  # once: the status update is the guard
-            uow.save_summary(locked)
-        uow.commit()
-    return True
-
-
-def _refund_refused(uow: OrderUnitOfWork, summary_id: str, change: ChangeOrder, why: str) -> None:
-    uow.raise_exception(
-        summary_id,
-        "payment",
-        ("change_order", change.id),
-        f"change order {change.id}: refund of {change.refund} refused: {why}",
-    )
 
 
 def cancel_fulfillment_lines(

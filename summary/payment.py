@@ -27,11 +27,19 @@ class PaymentSummary:
     credit: int = 0  # exchange credit applied to this summary
     credit_used: int = 0
     transferred: int = 0  # captured funds moved to exchange summaries as their credit
+    credit_refunded: int = 0  # of ``refunded``: given back through the credit's origin
 
     @property
     def refundable(self) -> int:
         """Captured funds still held for this summary: what refunds can give back."""
         return self.captured - self.refunded - self.transferred
+
+    def refund_split(self, amount: int) -> tuple[int, int]:
+        """``(through the authorization, through the credit's origin)`` of a refund: the card
+        gives back what it paid first, the rest goes back where the exchange credit came from."""
+        card_left = (self.captured - self.credit_used) - (self.refunded - self.credit_refunded)
+        card = max(0, min(amount, card_left - self.transferred))
+        return card, amount - card
 
     def split(self, amount: int) -> tuple[int, int]:
         """``(from credit, from the authorization)`` of a capture of ``amount``."""

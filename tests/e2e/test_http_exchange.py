@@ -185,6 +185,18 @@ def test_an_even_exchange_charges_nothing_refunds_nothing_and_ships_on_the_credi
     assert order_services.gateway.refunded == 0  # type: ignore[attr-defined]
     assert client.get("/v1/order-summaries/T-1").json()["payment"]["refunded"] == 0
 
+    # The replacement comes back too: the credit goes back where it came from, the original
+    # order's card (20.59, no fee for a damaged item).
+    back = {"lines": [{"line_id": "1", "quantity": 1, "reason": "damaged"}]}
+    returned = post(client, "/v1/order-summaries/T-1-EX1/return", back, key="back").json()
+    assert returned["refund"] == 2059
+    assert returned["summary"]["payment"]["refunded"] == 2059
+    assert order_services.gateway.refunded == 2059  # type: ignore[attr-defined]
+    first = client.get("/v1/order-summaries/T-1").json()["payment"]
+    assert (first["refunded"], first["transferred"], first["balance_due"]) == (2059, 0, 0)
+    changes = client.get("/v1/order-summaries/T-1-EX1/change-orders").json()["change_orders"]
+    assert [c["refund_status"] for c in changes] == ["done"]
+
 
 def test_a_cheaper_replacement_refunds_the_difference_exactly_once(
     client: TestClient, order_services: Services

@@ -39,6 +39,7 @@ def upgrade() -> None:
         batch.add_column(_money("credit"))
         batch.add_column(_money("credit_used"))
         batch.add_column(_money("transferred"))
+        batch.add_column(_money("credit_refunded"))
         batch.add_column(sa.Column("exchange_of", sa.String(40), nullable=True))
     with op.batch_alter_table("change_orders") as batch:
         batch.add_column(sa.Column("linked_id", sa.String(40), nullable=True))
@@ -77,6 +78,7 @@ def downgrade() -> None:
         batch.drop_column("linked_id")
     with op.batch_alter_table("order_summaries") as batch:
         batch.drop_column("exchange_of")
+        batch.drop_column("credit_refunded")
         batch.drop_column("transferred")
         batch.drop_column("credit_used")
         batch.drop_column("credit")
