@@ -45,6 +45,8 @@ class WaveOrder:
     locations: IntArray
     skus: IntArray
     distance_km: FloatArray
+    order: Order | None = None  # what it was built from, to answer in the preview's shape
+    candidates: Candidates | None = None
 
     def with_stock(self, stock: IntArray) -> RoutingProblem:
         """The order's own problem over what is left of the wave's ``stock``."""
@@ -143,7 +145,8 @@ def _wave_order(
             cands = ship_candidates(order, policy, network, order_atf, line_sku, method, now, 1)
     if cands is None or cands.problem is None:
         nothing = np.zeros(0, dtype=np.int64)
-        return WaveOrder(order.id, units, None, nothing, rows, np.zeros(0)), kept_back
+        unrouted = WaveOrder(order.id, units, None, nothing, rows, np.zeros(0), order, cands)
+        return unrouted, kept_back
     locations = cands.locations.astype(np.int64)
     usable = cands.problem.stock
     available = atf[np.ix_(rows, locations)]
@@ -151,7 +154,14 @@ def _wave_order(
     held = np.where(usable > 0, available - usable, available)
     kept_back[np.ix_(rows, locations)] = np.maximum(held, 0)
     wave_order = WaveOrder(
-        order.id, units, cands.problem, locations, rows, cands.distance_km.astype(np.float64)
+        order.id,
+        units,
+        cands.problem,
+        locations,
+        rows,
+        cands.distance_km.astype(np.float64),
+        order,
+        cands,
     )
     return wave_order, kept_back
 
