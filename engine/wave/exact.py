@@ -1,164 +1,68 @@
-"""``optimize``: the whole wave as one mixed-integer program (HiGHS through OR-Tools'
-MathOpt), exact for small waves, with its proven lower bound.
-
-Per order, the variables and constraints of its own routing problem (units per line and
-candidate, one Fulfillment Order per location used, most locations, no split line where the
-policy forbids it, all or nothing where it ships complete, the split and unfilled penalties);
-across orders, what the wave shares: stock per SKU and location, and each location's
-capacity. The plan is never worse than ``sequential``'s: when the solver stops before it
-finds better (time limit), the sequential plan is returned with the solver's bound.
+"""``optimize``: the joint wave strategy. It starts from ``sequential`` (every order's own
+optimum, in order of arrival) and never returns a plan that costs more. A small wave is one
+mixed-integer program, solved exactly within the time limit; a larger one is improved by
+neighbourhood search (:mod:`engine.wave.search`) until the deadline or until no order pays
+more than it would alone. Every plan carries a proven lower bound (the better of the orders'
+own optima summed and the program's bound), so it reports its own gap.
 """
 
 from __future__ import annotations
 
-import datetime
-from collections import defaultdict
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
-from ortools.math_opt.python import mathopt
-from ortools.math_opt.python.variables import Variable as Var
-
-from engine.costing import build_route
-from engine.problem import Route
 from engine.wave.baselines import sequential
 from engine.wave.check import plan_cost
-from engine.wave.model import NO_LIMIT, WaveOrder, WavePlan, WaveProblem
+from engine.wave.mip import solve_orders, variable_count
+from engine.wave.model import WavePlan, WaveProblem
+from engine.wave.search import SearchParams, alone_costs, improve
+
+EPS = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
 class WaveParams:
-    """``time_limit``: seconds for the solver; ``seed``: its random seed (the same input and
-    seed give the same plan)."""
+    """``time_limit``: seconds in all; ``seed``: the search's and the solver's seed (the same
+    input and seed give the same plan when the search ends before the time limit);
+    ``max_mip_variables``: the largest wave solved as one program; ``neighbourhood`` and
+    ``step_seconds``: the search's orders per step and time per step."""
 
     time_limit: float = 30.0
     seed: int = 0
+    max_mip_variables: int = 50_000
+    neighbourhood: int = 40
+    step_seconds: float = 2.0
 
     def __post_init__(self) -> None:
-        if not self.time_limit > 0:
-            raise ValueError("time_limit must be positive")
-
-
-@dataclass
-class _OrderVars:
-    x: dict[tuple[int, int], Var] = field(default_factory=dict)  # (line, candidate) → units
+        if not self.time_limit > 0 or not self.step_seconds > 0:
+            raise ValueError("time_limit and step_seconds must be positive")
+        if self.neighbourhood < 2 or self.max_mip_variables < 0:
+            raise ValueError("neighbourhood must be at least 2, max_mip_variables at least 0")
 
 
 def optimize(problem: WaveProblem, params: WaveParams | None = None) -> WavePlan:
     params = params or WaveParams()
+    deadline = time.monotonic() + params.time_limit
     baseline = sequential(problem)
-    model = mathopt.Model(name="wave")
-    variables = [_add_order(model, order) for order in problem.orders]
-    _share_stock(model, problem, variables)
-    result = mathopt.solve(
-        model,
-        mathopt.SolverType.HIGHS,
-        params=mathopt.SolveParameters(
-            time_limit=datetime.timedelta(seconds=params.time_limit),
-            random_seed=params.seed,
-            relative_gap_tolerance=0.0,
-            absolute_gap_tolerance=1e-6,
-        ),
-    )
-    bound = _bound(result)
-    if not result.has_primal_feasible_solution():
-        return WavePlan(baseline.routes, "optimize", bound, {"fallback": 1.0})
-    values = result.variable_values()
-    routes = tuple(
-        _route(order, vars_, values) for order, vars_ in zip(problem.orders, variables, strict=True)
-    )
-    plan = WavePlan(routes, "optimize", bound, {"optimal": float(_optimal(result))})
-    if plan_cost(problem, plan) > plan_cost(problem, baseline) + 1e-6:
-        return WavePlan(baseline.routes, "optimize", bound, {"fallback": 1.0})
-    return plan
-
-
-def _add_order(model: mathopt.Model, order: WaveOrder) -> _OrderVars:
-    vars_ = _OrderVars()
-    sub = order.problem
-    if sub is None:
-        return vars_
-    objective = model.objective
-    opened = []
-    routed = model.add_binary_variable() if sub.ship_complete else None
-    for c in range(sub.n_candidates):
-        shipped = []
-        fo = model.add_binary_variable()
-        opened.append(fo)
-        _add(objective, fo, float(sub.fixed_cost[c]))
-        for line, qty in enumerate(sub.quantity):
-            top = min(qty, int(sub.stock[sub.line_sku[line], c]))
-            if top == 0:
-                continue
-            x = model.add_integer_variable(lb=0, ub=top)
-            vars_.x[line, c] = x
-            _add(objective, x, float(sub.unit_cost[c]))
-            model.add_linear_constraint(x <= top * fo)
-            shipped.append(x)
-        model.add_linear_constraint(fo <= sum(shipped))  # an FO ships something
-    most = sub.max_locations if routed is None else sub.max_locations * routed
-    model.add_linear_constraint(sum(opened) <= most)
-    splits = model.add_variable(lb=0)
-    model.add_linear_constraint(splits >= sum(opened) - 1)
-    _add(objective, splits, sub.split_penalty)
-    for line, qty in enumerate(sub.quantity):
-        on_line = [(c, x) for (j, c), x in vars_.x.items() if j == line]
-        filled = sum(x for _, x in on_line)
-        if routed is not None:  # ship complete: every unit, or the order stays unrouted
-            model.add_linear_constraint(filled == qty * routed)
-        elif on_line:
-            model.add_linear_constraint(filled <= qty)
-        # an unfilled unit pays its penalty: qty − filled of them
-        objective.offset += sub.unfilled_unit_penalty * qty
-        for _, x in on_line:
-            _add(objective, x, -sub.unfilled_unit_penalty)
-        if not sub.line_split and len(on_line) > 1:
-            picks = []
-            for _, x in on_line:
-                pick = model.add_binary_variable()
-                model.add_linear_constraint(x <= qty * pick)
-                picks.append(pick)
-            model.add_linear_constraint(sum(picks) <= 1)
-    return vars_
-
-
-def _add(objective: mathopt.Objective, var: Var, coefficient: float) -> None:
-    objective.set_linear_coefficient(var, objective.get_linear_coefficient(var) + coefficient)
-
-
-def _share_stock(model: mathopt.Model, problem: WaveProblem, variables: list[_OrderVars]) -> None:
-    by_stock: dict[tuple[int, int], list[Var]] = defaultdict(list)
-    by_location: dict[int, list[Var]] = defaultdict(list)
-    for order, vars_ in zip(problem.orders, variables, strict=True):
-        if order.problem is None:
-            continue
-        for (line, c), x in vars_.x.items():
-            sku = int(order.skus[order.problem.line_sku[line]])
-            loc = int(order.locations[c])
-            by_stock[sku, loc].append(x)
-            by_location[loc].append(x)
-    for (sku, loc), xs in by_stock.items():
-        if len(xs) > 1:
-            model.add_linear_constraint(sum(xs) <= int(problem.stock[sku, loc]))
-    for loc, xs in by_location.items():
-        if problem.capacity[loc] != NO_LIMIT:
-            model.add_linear_constraint(sum(xs) <= int(problem.capacity[loc]))
-
-
-def _route(order: WaveOrder, vars_: _OrderVars, values: dict[Var, float]) -> Route | None:
-    if order.problem is None:
-        return None
-    triples = [(c, line, round(values[x])) for (line, c), x in vars_.x.items()]
-    triples = [t for t in triples if t[2] > 0]
-    return build_route(order.problem, triples) if triples else None
-
-
-def _bound(result: mathopt.SolveResult) -> float | None:
-    try:
-        bound = float(result.best_objective_bound())
-    except (ValueError, AttributeError):
-        return None
-    return bound if bound == bound and abs(bound) != float("inf") else None
-
-
-def _optimal(result: mathopt.SolveResult) -> bool:
-    return bool(result.termination.reason == mathopt.TerminationReason.OPTIMAL)
+    alone = alone_costs(problem)
+    bound = sum(alone)
+    stats = {"baseline_cost": plan_cost(problem, baseline)}
+    routes = baseline.routes
+    if variable_count(problem.orders, problem.stock) <= params.max_mip_variables:
+        left = max(deadline - time.monotonic(), 1.0)
+        whole = solve_orders(
+            problem.orders, problem.stock, problem.capacity, time_limit=left, seed=params.seed
+        )
+        if whole.bound is not None:
+            bound = max(bound, whole.bound)
+        joint = None if whole.routes is None else WavePlan(whole.routes, "optimize")
+        if joint is not None and plan_cost(problem, joint) <= stats["baseline_cost"] + EPS:
+            routes = joint.routes
+        stats["mip_optimal"] = float(whole.optimal)
+        if whole.optimal:  # nothing left to search for
+            cost = plan_cost(problem, WavePlan(routes, "optimize"))
+            return WavePlan(routes, "optimize", min(bound, cost), stats)
+    search = SearchParams(params.neighbourhood, params.step_seconds)
+    routes = improve(problem, routes, alone, deadline=deadline, seed=params.seed, params=search)
+    plan = WavePlan(routes, "optimize", None, stats)
+    return WavePlan(routes, "optimize", min(bound, plan_cost(problem, plan)), stats)

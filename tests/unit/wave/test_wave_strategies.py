@@ -91,3 +91,17 @@ def test_kpis_count_what_the_plan_ships() -> None:
     assert figures.units_ordered == sum(o.units for o in wave.orders)
     assert 0.0 <= figures.fill_rate <= 1.0
     assert figures.total_cost == pytest.approx(plan_cost(wave, plan))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_neighbourhood_search_keeps_plans_feasible_and_never_worse_than_sequential(
+    seed: int,
+) -> None:
+    wave = random_wave(seed)
+    searched = optimize(wave, WaveParams(time_limit=20.0, seed=seed, max_mip_variables=0))
+    assert check_plan(wave, searched) == []
+    cost = plan_cost(wave, searched)
+    assert cost <= plan_cost(wave, sequential(wave)) + 1e-6
+    assert searched.lower_bound is not None
+    assert best_cost(wave) - 1e-6 <= cost
+    assert searched.lower_bound <= best_cost(wave) + 1e-6  # a bound, never above the optimum

@@ -1,0 +1,149 @@
+"""Improving a wave plan by neighbourhood search: a few orders at a time are routed again
+jointly and exactly (the MIP of :mod:`engine.wave.mip`) over what the other orders leave,
+and the new routes are kept when they cost less. Each neighbourhood starts from an order
+that pays more than it would alone (its *regret*) and gathers orders that compete with it
+for the same SKUs; the search stops at the deadline, or when no order has regret left (the
+plan then meets its lower bound: it is optimal).
+
+The lower bound: every order's own optimum with the whole stock to itself (competition
+only adds cost), and the unrouted cost when that is cheaper.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.costing import route_cost
+from engine.params import SolveParams
+from engine.problem import Route
+from engine.solve import solve
+from engine.wave.check import shipments
+from engine.wave.mip import solve_orders
+from engine.wave.model import NO_LIMIT, WaveOrder, WaveProblem
+
+EPS = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class SearchParams:
+    neighbourhood: int = 40  # orders routed again together
+    step_seconds: float = 2.0  # the MIP's time limit per neighbourhood
+
+
+def alone_costs(problem: WaveProblem, params: SolveParams | None = None) -> list[float]:
+    """Each order's least cost with the whole stock to itself (a lower bound, summed)."""
+    costs = []
+    for order in problem.orders:
+        alone = order.unrouted_cost()
+        if order.problem is not None:
+            result = solve(order.with_stock(problem.stock), params)
+            if result.routes:
+                alone = min(alone, result.routes[0].cost)
+        costs.append(alone)
+    return costs
+
+
+def improve(
+    problem: WaveProblem,
+    routes: Sequence[Route | None],
+    alone: Sequence[float],
+    *,
+    deadline: float,
+    seed: int,
+    params: SearchParams | None = None,
+) -> tuple[Route | None, ...]:
+    """Better routes for the wave, starting from ``routes``, until ``deadline``
+    (``time.monotonic()``)."""
+    params = params or SearchParams()
+    state = _State(problem, list(routes))
+    rng = random.Random(seed)
+    competing = _orders_by_sku(problem.orders)
+    tried: set[int] = set()
+    while time.monotonic() < deadline:
+        regret = [
+            i for i, cost in enumerate(state.costs) if cost > alone[i] + EPS and i not in tried
+        ]
+        if not regret:
+            break
+        start = rng.choice(regret)
+        group = _neighbourhood(problem, start, competing, params.neighbourhood, rng)
+        left = min(params.step_seconds, deadline - time.monotonic())
+        if left <= 0:
+            break
+        if not state.reroute(group, time_limit=left, seed=seed):
+            tried.add(start)  # no better plan around it for now
+        else:
+            tried.clear()
+    return tuple(state.routes)
+
+
+class _State:
+    """The current routes, what they take, and what each costs."""
+
+    def __init__(self, problem: WaveProblem, routes: list[Route | None]) -> None:
+        self.problem = problem
+        self.routes = routes
+        self.used = np.zeros_like(problem.stock)
+        self.costs = [_cost(o, r) for o, r in zip(problem.orders, routes, strict=True)]
+        for order, route in zip(problem.orders, routes, strict=True):
+            self._move(order, route, +1)
+
+    def reroute(self, group: list[int], *, time_limit: float, seed: int) -> bool:
+        orders = [self.problem.orders[i] for i in group]
+        for i in group:
+            self._move(self.problem.orders[i], self.routes[i], -1)
+        stock = self.problem.stock - self.used
+        load = self.used.sum(axis=0)
+        capacity = self.problem.capacity
+        room = np.where(capacity == NO_LIMIT, NO_LIMIT, capacity - load)
+        outcome = solve_orders(orders, stock, room, time_limit=time_limit, seed=seed)
+        before = sum(self.costs[i] for i in group)
+        better = outcome.routes is not None and (
+            sum(_cost(o, r) for o, r in zip(orders, outcome.routes, strict=True)) < before - EPS
+        )
+        if better and outcome.routes is not None:
+            for i, route in zip(group, outcome.routes, strict=True):
+                self.routes[i] = route
+                self.costs[i] = _cost(self.problem.orders[i], route)
+        for i in group:
+            self._move(self.problem.orders[i], self.routes[i], +1)
+        return better
+
+    def _move(self, order: WaveOrder, route: Route | None, sign: int) -> None:
+        if route is not None and order.problem is not None:
+            for sku, loc, units in shipments(order, route):
+                self.used[sku, loc] += sign * units
+
+
+def _cost(order: WaveOrder, route: Route | None) -> float:
+    if route is None or order.problem is None:
+        return order.unrouted_cost()
+    return route_cost(order.problem, route)
+
+
+def _orders_by_sku(orders: Sequence[WaveOrder]) -> dict[int, list[int]]:
+    by_sku: dict[int, list[int]] = defaultdict(list)
+    for i, order in enumerate(orders):
+        if order.problem is not None:
+            for sku in sorted({int(s) for s in order.skus}):
+                by_sku[sku].append(i)
+    return by_sku
+
+
+def _neighbourhood(
+    problem: WaveProblem,
+    start: int,
+    competing: dict[int, list[int]],
+    size: int,
+    rng: random.Random,
+) -> list[int]:
+    """``start`` and up to ``size - 1`` orders that want its SKUs (a random sample)."""
+    rivals = sorted({i for s in problem.orders[start].skus for i in competing[int(s)]} - {start})
+    rng.shuffle(rivals)
+    return sorted([start, *rivals[: size - 1]])
