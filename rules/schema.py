@@ -245,6 +245,18 @@ class Returns(BaseModel):
         return self.reasons.get(reason, self.default)
 
 
+class Waves(BaseModel):
+    """How waves (many orders routed jointly) may load the network."""
+
+    model_config = _STRICT
+    max_orders_per_location: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="most orders one location serves in a wave (unset: no limit)",
+    )
+
+
 class Rules(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, title="omniroute rules")
     version: Literal[1] = Field(default=1, description="rules file format version")
@@ -256,6 +268,7 @@ class Rules(BaseModel):
         description="return reasons: restock or not, fee per unit (unset: every return "
         "restocks, no fee)",
     )
+    waves: Waves | None = Field(default=None, description="limits of wave routing")
 
     @field_validator("version", mode="before")
     @classmethod

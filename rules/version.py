@@ -15,8 +15,9 @@ from rules.schema import Rules
 
 def canonical_json(rules: Rules) -> str:
     document = rules.model_dump(mode="json")
-    if document.get("returns") is None:  # added later: files without it keep their version
-        document.pop("returns", None)
+    for later in ("returns", "waves"):  # added later: files without them keep their version
+        if document.get(later) is None:
+            document.pop(later, None)
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 

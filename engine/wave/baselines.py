@@ -51,6 +51,7 @@ def fewest_splits(problem: WaveProblem) -> WavePlan:
 def _in_arrival_order(problem: WaveProblem, name: str, choose: Chooser) -> WavePlan:
     left = problem.stock.copy()
     load = np.zeros(len(problem.location_ids), dtype=np.int64)
+    served = np.zeros_like(load)
     routes: list[Route | None] = []
     for order in problem.orders:
         route = None
@@ -59,11 +60,15 @@ def _in_arrival_order(problem: WaveProblem, name: str, choose: Chooser) -> WaveP
             room = np.where(
                 limit == NO_LIMIT, np.iinfo(np.int64).max, limit - load[order.locations]
             )
+            if problem.max_orders != NO_LIMIT:  # a location serving its most orders is full
+                room[served[order.locations] >= problem.max_orders] = 0
             route = choose(order, order.with_stock(left), room)
         if route is not None:
             for sku, loc, units in shipments(order, route):
                 left[sku, loc] -= units
                 load[loc] += units
+            for fo in route.plans:
+                served[order.locations[fo.location]] += 1
         routes.append(route)
     return WavePlan(tuple(routes), name)
 

@@ -29,6 +29,13 @@ def check_plan(problem: WaveProblem, plan: WavePlan) -> list[str]:
         f"{problem.stock[s, loc]} in stock"
         for s, loc in over
     ]
+    if problem.max_orders != NO_LIMIT:
+        served = orders_served(problem, plan)
+        for loc in np.flatnonzero(served > problem.max_orders):
+            errors.append(
+                f"{problem.location_ids[loc]}: serves {served[loc]} orders, "
+                f"at most {problem.max_orders}"
+            )
     load = used.sum(axis=0)
     for loc in np.flatnonzero((problem.capacity != NO_LIMIT) & (load > problem.capacity)):
         errors.append(
@@ -45,6 +52,16 @@ def units_taken(problem: WaveProblem, plan: WavePlan) -> IntArray:
             for sku, loc, units in shipments(order, route):
                 used[sku, loc] += units
     return used
+
+
+def orders_served(problem: WaveProblem, plan: WavePlan) -> IntArray:
+    """How many orders each network location serves in the plan."""
+    served = np.zeros(len(problem.location_ids), dtype=np.int64)
+    for order, route in zip(problem.orders, plan.routes, strict=True):
+        if route is not None and order.problem is not None:
+            for fo in route.plans:
+                served[order.locations[fo.location]] += 1
+    return served
 
 
 def shipments(order: WaveOrder, route: Route) -> list[tuple[int, int, int]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+import numpy as np
+
 from engine.wave.baselines import sequential
 from engine.wave.check import plan_cost
 from engine.wave.mip import solve_orders, variable_count
@@ -51,7 +53,12 @@ def optimize(problem: WaveProblem, params: WaveParams | None = None) -> WavePlan
     if variable_count(problem.orders, problem.stock) <= params.max_mip_variables:
         left = max(deadline - time.monotonic(), 1.0)
         whole = solve_orders(
-            problem.orders, problem.stock, problem.capacity, time_limit=left, seed=params.seed
+            problem.orders,
+            problem.stock,
+            problem.capacity,
+            slots=np.full(len(problem.location_ids), problem.max_orders, dtype=np.int64),
+            time_limit=left,
+            seed=params.seed,
         )
         if whole.bound is not None:
             bound = max(bound, whole.bound)

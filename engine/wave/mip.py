@@ -36,6 +36,7 @@ class MipOutcome:
 @dataclass
 class _OrderVars:
     x: dict[tuple[int, int], Var] = field(default_factory=dict)  # (line, candidate) → units
+    fo: dict[int, Var] = field(default_factory=dict)  # candidate → a Fulfillment Order there
 
 
 def solve_orders(
@@ -43,14 +44,17 @@ def solve_orders(
     stock: IntArray,
     room: IntArray,
     *,
+    slots: IntArray | None = None,
     time_limit: float,
     seed: int,
 ) -> MipOutcome:
     """The cheapest plan of ``orders`` over ``stock`` (per wave SKU row and location) with
-    ``room`` units left per location (``NO_LIMIT``: no cap)."""
+    ``room`` units and ``slots`` orders left per location (``NO_LIMIT``: no cap)."""
     model = mathopt.Model(name="wave")
     variables = [_add_order(model, order, stock) for order in orders]
     _share(model, orders, variables, stock, room)
+    if slots is not None:
+        _limit_orders(model, orders, variables, slots)
     result = mathopt.solve(
         model,
         mathopt.SolverType.HIGHS,
@@ -92,6 +96,7 @@ def _add_order(model: mathopt.Model, order: WaveOrder, stock: IntArray) -> _Orde
         shipped = []
         fo = model.add_binary_variable()
         opened.append(fo)
+        vars_.fo[c] = fo
         _add(objective, fo, float(sub.fixed_cost[c]))
         for line, qty in enumerate(sub.quantity):
             sku, loc = order.skus[sub.line_sku[line]], order.locations[c]
@@ -157,6 +162,18 @@ def _share(
     for loc, xs in by_location.items():
         if room[loc] != NO_LIMIT:
             model.add_linear_constraint(sum(xs) <= int(room[loc]))
+
+
+def _limit_orders(
+    model: mathopt.Model, orders: Sequence[WaveOrder], variables: list[_OrderVars], slots: IntArray
+) -> None:
+    by_location: dict[int, list[Var]] = defaultdict(list)
+    for order, vars_ in zip(orders, variables, strict=True):
+        for c, fo in vars_.fo.items():
+            by_location[int(order.locations[c])].append(fo)
+    for loc, fos in by_location.items():
+        if slots[loc] != NO_LIMIT:
+            model.add_linear_constraint(sum(fos) <= int(slots[loc]))
 
 
 def _route(order: WaveOrder, vars_: _OrderVars, values: dict[Var, float]) -> Route | None:

@@ -6,7 +6,8 @@ unit at a location goes to one order. A policy's buffers (safety stock) make its
 stock smaller than what is available; a wave keeps, per SKU and location, the largest buffer
 any of its orders' policies keeps there, so every order's route stays within its policy
 whatever the others take. ``capacity`` caps the units a location takes in one wave (the
-network's ``daily_capacity_units``).
+network's ``daily_capacity_units``), ``max_orders`` the orders it serves (the rules file's
+``waves.max_orders_per_location``).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class WaveProblem:
     capacity: IntArray
     sku_ids: tuple[str, ...]
     location_ids: tuple[str, ...]
+    max_orders: int = NO_LIMIT  # most orders one location serves in the wave
 
 
 @dataclass(frozen=True)
@@ -108,12 +110,15 @@ def build_wave(
         ],
         dtype=np.int64,
     )
+    limits = rules.waves
+    most = limits.max_orders_per_location if limits is not None else None
     return WaveProblem(
         orders=tuple(wave_orders),
         stock=np.maximum(atf - buffer, 0),
         capacity=capacity,
         sku_ids=sku_ids,
         location_ids=network.location_ids,
+        max_orders=NO_LIMIT if most is None else most,
     )
 
 

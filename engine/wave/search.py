@@ -90,6 +90,7 @@ class _State:
         self.problem = problem
         self.routes = routes
         self.used = np.zeros_like(problem.stock)
+        self.served = np.zeros(len(problem.location_ids), dtype=np.int64)
         self.costs = [_cost(o, r) for o, r in zip(problem.orders, routes, strict=True)]
         for order, route in zip(problem.orders, routes, strict=True):
             self._move(order, route, +1)
@@ -102,7 +103,9 @@ class _State:
         load = self.used.sum(axis=0)
         capacity = self.problem.capacity
         room = np.where(capacity == NO_LIMIT, NO_LIMIT, capacity - load)
-        outcome = solve_orders(orders, stock, room, time_limit=time_limit, seed=seed)
+        most = self.problem.max_orders
+        slots = np.where(most == NO_LIMIT, NO_LIMIT, most - self.served)
+        outcome = solve_orders(orders, stock, room, slots=slots, time_limit=time_limit, seed=seed)
         before = sum(self.costs[i] for i in group)
         better = outcome.routes is not None and (
             sum(_cost(o, r) for o, r in zip(orders, outcome.routes, strict=True)) < before - EPS
@@ -119,6 +122,8 @@ class _State:
         if route is not None and order.problem is not None:
             for sku, loc, units in shipments(order, route):
                 self.used[sku, loc] += sign * units
+            for fo in route.plans:
+                self.served[order.locations[fo.location]] += sign
 
 
 def _cost(order: WaveOrder, route: Route | None) -> float:

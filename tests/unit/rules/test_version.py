@@ -91,3 +91,11 @@ def test_canonical_json_round_trips_to_the_same_rules() -> None:
     again = Rules.model_validate(json.loads(canonical_json(rules)))
     assert again == rules
     assert rules_version(again) == rules_version(rules)
+
+
+def test_a_waves_section_changes_the_version_and_its_absence_keeps_the_old_one() -> None:
+    plain = version_of(COMMENTED)
+    assert "waves" not in canonical_json(parse_rules(COMMENTED).rules)
+    limited = version_of(COMMENTED + "waves: {max_orders_per_location: 50}\n")
+    assert limited != plain
+    assert parse_rules(COMMENTED + "waves: {}\n").rules.waves is not None

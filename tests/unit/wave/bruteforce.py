@@ -55,19 +55,27 @@ def best_cost(wave: WaveProblem) -> float:
             need: dict[tuple[int, int], int] = {}
             for sku, loc, units in shipments(order, route):
                 need[sku, loc] = need.get((sku, loc), 0) + units
-            taken.append((route.cost, tuple(need.items())))
+            where = tuple(sorted({int(order.locations[p.location]) for p in route.plans}))
+            taken.append((route.cost, tuple(need.items()), where))
         options.append((order.unrouted_cost(), taken))
     n_locations = wave.stock.shape[1]
 
+    most = wave.max_orders
+
     @cache
-    def search(i: int, stock: tuple[int, ...], room: tuple[int, ...]) -> float:
+    def search(
+        i: int, stock: tuple[int, ...], room: tuple[int, ...], served: tuple[int, ...]
+    ) -> float:
         if i == len(options):
             return 0.0
         unrouted, taken = options[i]
-        best = unrouted + search(i + 1, stock, room)
-        for cost, need in taken:
-            left, space = list(stock), list(room)
+        best = unrouted + search(i + 1, stock, room, served)
+        for cost, need, where in taken:
+            left, space, count = list(stock), list(room), list(served)
             fits = True
+            for loc in where:
+                count[loc] += 1
+                fits = fits and (most == NO_LIMIT or count[loc] <= most)
             for (sku, loc), units in need:
                 left[sku * n_locations + loc] -= units
                 if space[loc] != NO_LIMIT:
@@ -75,7 +83,13 @@ def best_cost(wave: WaveProblem) -> float:
                 if left[sku * n_locations + loc] < 0 or (room[loc] != NO_LIMIT and space[loc] < 0):
                     fits = False
             if fits and cost < best:
-                best = min(best, cost + search(i + 1, tuple(left), tuple(space)))
+                after = search(i + 1, tuple(left), tuple(space), tuple(count))
+                best = min(best, cost + after)
         return best
 
-    return search(0, tuple(int(v) for v in wave.stock.flat), tuple(int(c) for c in wave.capacity))
+    return search(
+        0,
+        tuple(int(v) for v in wave.stock.flat),
+        tuple(int(c) for c in wave.capacity),
+        (0,) * n_locations,
+    )

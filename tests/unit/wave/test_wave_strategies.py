@@ -50,7 +50,8 @@ def random_wave(seed: int) -> WaveProblem:
     capacity = np.array(
         [rng.choice([NO_LIMIT, NO_LIMIT, 1, 2, 3]) for _ in network.location_ids], dtype=np.int64
     )
-    return dataclasses.replace(wave, capacity=capacity)
+    most = rng.choice([NO_LIMIT, NO_LIMIT, NO_LIMIT, 1, 2])  # the rules' orders per location
+    return dataclasses.replace(wave, capacity=capacity, max_orders=most)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -105,3 +106,20 @@ def test_the_neighbourhood_search_keeps_plans_feasible_and_never_worse_than_sequ
     assert searched.lower_bound is not None
     assert best_cost(wave) - 1e-6 <= cost
     assert searched.lower_bound <= best_cost(wave) + 1e-6  # a bound, never above the optimum
+
+
+def test_a_wave_takes_capacities_from_the_network_and_the_order_limit_from_the_rules() -> None:
+    rng = random.Random(5)
+    network = random_network(rng, scarce=True)
+    located = network.model_dump()
+    located["locations"][0]["daily_capacity_units"] = 7
+    network = type(network).model_validate(located)
+    policy = random_policy(rng, network, "ship", scarce=True)
+    rules = Rules.model_validate(
+        {"version": 1, "policies": [policy], "waves": {"max_orders_per_location": 3}}
+    )
+    stock, _ = random_stock(rng, network, scarce=True)
+    order = random_order(rng, network, pickup=False, scarce=False)
+    wave = build_wave([order], network=network, rules=rules, stock=stock, now=NOW)
+    assert wave.capacity[0] == 7 and (wave.capacity[1:] == NO_LIMIT).all()
+    assert wave.max_orders == 3
