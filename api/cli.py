@@ -20,6 +20,7 @@ from api.cli_inventory import inventory_app
 from api.cli_orders import orders_app
 from api.cli_reconcile import reconcile_command
 from api.cli_rules import rules_app
+from api.cli_wave import wave_command
 from api.schemas import MAX_ROUTES_LIMIT
 from engine.preview import preview_many
 from flows.documents import network_from_document, read_document, read_orders_jsonl
@@ -40,6 +41,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.command("reconcile")(reconcile_command)
+app.command("wave")(wave_command)
 
 
 @app.command()

@@ -6,5 +6,8 @@
                within its own policy
 ``kpi``        cost and the figures ops compare (fill rate, FOs per order, distance, load)
 ``baselines``  ``sequential``, ``nearest`` and ``fewest_splits``: order by order, as peers do
-``exact``      ``optimize``: one mixed-integer program over the whole wave (small waves)
+``mip``        one mixed-integer program over some orders of a wave
+``search``     neighbourhood search: orders with regret routed again jointly
+``exact``      ``optimize``: the whole wave as one program when small, else the search
+``answer``     the plan as preview answers (one per order, its chosen route first), KPIs
 """

@@ -1,0 +1,195 @@
+"""``omniroute wave``: route a wave of orders together over shared stock and capacity.
+
+Everything from files, as ``omniroute preview``: no database, no Redis. The plan is JSON Lines,
+one preview answer per order in input order (its route the one the wave chose); the KPIs are
+printed as a table and written as JSON next to the plan (``PLAN.kpis.json``). A bad orders
+line is reported on stderr with its number and skipped; the rest of the wave is still planned
+and written.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console, Group
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.table import Table
+
+from api.cli_errors import fail, user_errors
+from api.cli_views import table
+from engine.answer import PreviewAnswer
+from engine.wave.answer import answers, kpi_document
+from engine.wave.baselines import fewest_splits, nearest, sequential
+from engine.wave.exact import WaveParams, optimize
+from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
+from flows.wave_files import count_lines, open_orders, read_orders, read_setup
+
+MAX_TIME_LIMIT = 86_400.0  # a day
+TOP_LOCATIONS = 10
+
+
+class Strategy(StrEnum):
+    optimize = "optimize"
+    sequential = "sequential"
+    fewest_splits = "fewest_splits"
+    nearest = "nearest"
+
+
+def wave_command(
+    network: Annotated[Path, typer.Option(help="network file (JSON or YAML)")],
+    inventory: Annotated[Path, typer.Option(help="inventory file (CSV or JSON)")],
+    rules: Annotated[Path, typer.Option(help="rules file (YAML or JSON)")],
+    orders: Annotated[Path, typer.Option(help="orders, one preview order (JSON) per line")],
+    out: Annotated[
+        Path, typer.Option(help="plan to write (JSON Lines); the KPIs go to <name>.kpis.json")
+    ],
+    strategy: Annotated[
+        Strategy, typer.Option(help="optimize (joint), or a peer's order-by-order baseline")
+    ] = Strategy.optimize,
+    time_limit: Annotated[
+        float, typer.Option(help="seconds optimize may take (baselines ignore it)")
+    ] = 30.0,
+    seed: Annotated[int, typer.Option(help="optimize's random seed")] = 0,
+    now: Annotated[str | None, typer.Option(help="wave time, ISO 8601 (default: now)")] = None,
+) -> None:
+    """Route a wave of orders together and write its plan and KPIs.
+
+    OUT gets one answer per order, in input order, in the preview's
+    shape; its first route is the one the wave chose. The KPIs are
+    printed and written as JSON next to it (OUT's name, .kpis.json).
+
+    Blank lines are skipped. A bad line is reported on stderr with its
+    number and skipped; the others are still planned. An unknown SKU is
+    simply not stocked (unfilled).
+
+    Exit status: 0 when every line was read, 1 when some lines were
+    rejected, 2 when a file cannot be read or written or a flag is wrong.
+    """
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
+    moment = _wave_time(now)
+    kpis_path = out.with_suffix(".kpis.json")
+    if not out.parent.is_dir():
+        fail(f"--out: {out.parent} is not a directory")
+    with user_errors():
+        setup = read_setup(network, inventory, rules)
+        with open_orders(orders) as stream, _progress() as progress:
+            task = progress.add_task(f"reading {orders.name}", total=count_lines(stream))
+            read = read_orders(stream, setup.network, lambda: progress.advance(task))
+            for number, why in read.rejected:
+                # one line each, however long (off a terminal rich wraps at 80 columns)
+                progress.console.print(
+                    f"line {number}: {why}", markup=False, highlight=False, soft_wrap=True
+                )
+            progress.update(task, visible=False)
+            progress.add_task(f"planning {len(read.orders)} orders: {strategy}", total=None)
+            problem = build_wave(
+                read.orders,
+                network=setup.network,
+                rules=setup.rules.rules,
+                stock=setup.stock,
+                now=moment,
+            )
+            plan = _plan(problem, strategy, WaveParams(time_limit=time_limit, seed=seed))
+            planned = answers(
+                problem,
+                plan,
+                network=setup.network,
+                rules=setup.rules.rules,
+                rules_version=setup.rules.version,
+            )
+    document = {**kpi_document(problem, plan), "lines_rejected": len(read.rejected)}
+    _write(out, planned, kpis_path, document)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+    console.print(_summary(document, problem))
+    if read.rejected:
+        raise typer.Exit(1)
+
+
+def _plan(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WavePlan:
+    if strategy is Strategy.optimize:
+        return optimize(problem, params)
+    if strategy is Strategy.sequential:
+        return sequential(problem)
+    if strategy is Strategy.fewest_splits:
+        return fewest_splits(problem)
+    return nearest(problem)
+
+
+def _wave_time(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(tz=UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _progress() -> Progress:
+    # On stderr, so that stdout holds only the summary; drawn only on a terminal (rejected
+    # lines printed through its console reach stderr either way).
+    console = Console(stderr=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
+def _write(
+    out: Path, planned: list[PreviewAnswer], kpis_path: Path, document: dict[str, Any]
+) -> None:
+    try:
+        with out.open("w", encoding="utf-8", newline="\n") as stream:
+            for answer in planned:
+                stream.write(answer.model_dump_json())
+                stream.write("\n")
+        kpis_path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as error:
+        fail(f"{error.filename or out}: cannot write: {error.strerror or error}")
+
+
+def _summary(document: dict[str, Any], problem: WaveProblem) -> Group:
+    figures = table(f"Wave KPIs ({document['strategy']})")
+    figures.show_header = False
+    figures.add_column()
+    figures.add_column(justify="right")
+    rows = [
+        ("orders routed", f"{document['orders_routed']} of {document['orders']}"),
+        ("lines rejected", str(document["lines_rejected"])),
+        ("total cost", f"{document['total_cost']:,.2f}"),
+        ("units ordered", str(document["units_ordered"])),
+        ("units filled", str(document["units_filled"])),
+        ("fill rate", f"{document['fill_rate']:.2%}"),
+        ("FOs per order", f"{document['fos_per_order']:.3f}"),
+        ("average distance", f"{document['average_distance_km']:,.1f} km"),
+    ]
+    if document["lower_bound"] is not None:
+        rows.append(("lower bound", f"{document['lower_bound']:,.2f}"))
+        rows.append(("gap", f"{document['gap']:.3%}"))
+    for name, value in rows:
+        figures.add_row(name, value)
+    return Group(figures, _load(document["load"], problem))
+
+
+def _load(load: dict[str, int], problem: WaveProblem) -> Table:
+    view = table(f"Load per location (top {TOP_LOCATIONS})")
+    for name in ("location", "units", "capacity"):
+        view.add_column(name, justify="left" if name == "location" else "right")
+    column = {loc: i for i, loc in enumerate(problem.location_ids)}
+    busiest = sorted(load.items(), key=lambda item: (-item[1], item[0]))[:TOP_LOCATIONS]
+    for loc, units in busiest:
+        capacity = int(problem.capacity[column[loc]])
+        view.add_row(loc, str(units), "-" if capacity == NO_LIMIT else str(capacity))
+    return view
