@@ -8,7 +8,6 @@ generation of the record, which a running service notices within a second and re
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,10 +15,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from api.cli_errors import user_errors
+from api.cli_views import progress as progress_bar
 from api.schemas import LoadOut
 from flows import stock
 from flows.bootstrap import Services, bootstrap
@@ -46,18 +44,6 @@ def _services(*, build_cache: bool) -> Iterator[Services]:
             services.close()
 
 
-def _progress() -> Progress:
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        transient=True,
-        disable=not sys.stderr.isatty(),
-        console=Console(stderr=True),  # stdout carries the JSON answer
-    )
-
-
 @inventory_app.command("load")
 def load(
     file: Annotated[Path, typer.Argument(help="inventory CSV (with header) or JSON list")],
@@ -69,7 +55,7 @@ def load(
     --replace. A bad row anywhere changes nothing. Prints what was done as JSON."""
     with user_errors():
         records = read_records_file(file)
-    with _services(build_cache=True) as services, _progress() as progress:
+    with _services(build_cache=True) as services, progress_bar() as progress:
         if replace:
             progress.add_task(f"full sync of {len(records)} rows", total=None)
             result = stock.sync_records(services, records)

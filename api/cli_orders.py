@@ -25,13 +25,13 @@ from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console, Group, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import DataError
 
 from api.cli_errors import fail, user_errors
 from api.cli_views import change_orders_view, money, return_orders_view
+from api.cli_views import progress as progress_bar
 from api.cli_views import table as new_table
 from flows import order_queries as queries
 from flows import service_flows, service_rma
@@ -104,7 +104,7 @@ def import_orders(
     with _open(file) as stream:
         total = _count_lines(stream)
         report = ImportReport()
-        with _services(read_only=False) as services, _progress() as progress:
+        with _services(read_only=False) as services, progress_bar() as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
             for number, raw in enumerate(stream, start=1):
                 _import_line(services, number, raw, report)
@@ -135,20 +135,6 @@ def _count_lines(stream: BinaryIO) -> int | None:
     count = sum(1 for _ in stream)
     stream.seek(0)
     return count
-
-
-def _progress() -> Progress:
-    # On stderr, so that stdout holds only the report; drawn only on a terminal.
-    console = Console(stderr=True)
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        transient=True,
-        console=console,
-        disable=not console.is_terminal,
-    )
 
 
 def _import_line(services: Services, number: int, raw: bytes, report: ImportReport) -> None:

@@ -6,11 +6,27 @@ from __future__ import annotations
 from typing import Any
 
 from rich import box
-from rich.console import RenderableType
+from rich.console import Console, RenderableType
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 from rich.text import Text
 
 from flows.shopify import CURRENCY_EXPONENTS
+
+
+def progress() -> Progress:
+    """A progress bar on stderr (stdout carries the command's answer), drawn only on a
+    terminal; lines printed through its console reach stderr either way."""
+    console = Console(stderr=True)
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        transient=True,
+        console=console,
+        disable=not console.is_terminal,
+    )
 
 
 def table(title: str) -> Table:

@@ -18,10 +18,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console, Group
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 from rich.table import Table
 
 from api.cli_errors import fail, user_errors
+from api.cli_views import progress as progress_bar
 from api.cli_views import table
 from engine.answer import PreviewAnswer
 from engine.wave.answer import answers, kpi_document
@@ -79,7 +79,7 @@ def wave_command(
         fail(f"--out: {out.parent} is not a directory")
     with user_errors():
         setup = read_setup(network, inventory, rules)
-        with open_orders(orders) as stream, _progress() as progress:
+        with open_orders(orders) as stream, progress_bar() as progress:
             task = progress.add_task(f"reading {orders.name}", total=count_lines(stream))
             read = read_orders(stream, setup.network, lambda: progress.advance(task))
             for number, why in read.rejected:
@@ -130,21 +130,6 @@ def _wave_time(value: str | None) -> datetime:
     except ValueError:
         fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _progress() -> Progress:
-    # On stderr, so that stdout holds only the summary; drawn only on a terminal (rejected
-    # lines printed through its console reach stderr either way).
-    console = Console(stderr=True)
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        transient=True,
-        console=console,
-        disable=not console.is_terminal,
-    )
 
 
 def _write(
