@@ -19,6 +19,7 @@ from api.cli_errors import fail, user_errors
 from api.cli_inventory import inventory_app
 from api.cli_orders import orders_app
 from api.cli_reconcile import reconcile_command
+from api.cli_replay import replay_command
 from api.cli_rules import rules_app
 from api.cli_wave import wave_command
 from api.schemas import MAX_ROUTES_LIMIT
@@ -42,6 +43,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
 app.command("reconcile")(reconcile_command)
 app.command("wave")(wave_command)
+app.command("replay")(replay_command)
 
 
 @app.command()

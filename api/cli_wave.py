@@ -73,7 +73,7 @@ def wave_command(
     """
     if not 0 < time_limit <= MAX_TIME_LIMIT:
         fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
-    moment = _wave_time(now)
+    moment = wave_time(now)
     kpis_path = out.with_suffix(".kpis.json")
     if not out.parent.is_dir():
         fail(f"--out: {out.parent} is not a directory")
@@ -96,7 +96,7 @@ def wave_command(
                 stock=setup.stock,
                 now=moment,
             )
-            plan = _plan(problem, strategy, WaveParams(time_limit=time_limit, seed=seed))
+            plan = run_strategy(problem, strategy, WaveParams(time_limit=time_limit, seed=seed))
             planned = answers(
                 problem,
                 plan,
@@ -112,7 +112,7 @@ def wave_command(
         raise typer.Exit(1)
 
 
-def _plan(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WavePlan:
+def run_strategy(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WavePlan:
     if strategy is Strategy.optimize:
         return optimize(problem, params)
     if strategy is Strategy.sequential:
@@ -122,7 +122,7 @@ def _plan(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WaveP
     return nearest(problem)
 
 
-def _wave_time(value: str | None) -> datetime:
+def wave_time(value: str | None) -> datetime:
     if value is None:
         return datetime.now(tz=UTC)
     try:

@@ -84,36 +84,51 @@ def variable_count(orders: Sequence[WaveOrder], stock: IntArray) -> int:
     return count
 
 
-def _add_order(model: mathopt.Model, order: WaveOrder, stock: IntArray) -> _OrderVars:
+def _add_order(
+    model: mathopt.Model, order: WaveOrder, stock: IntArray, integer: bool = True
+) -> _OrderVars:
+    """The order's variables and constraints (``integer=False``: its LP relaxation). Only
+    candidates holding some of its SKUs get variables."""
     vars_ = _OrderVars()
     sub = order.problem
     if sub is None:
         return vars_
     objective = model.objective
+
+    def binary() -> Var:
+        return model.add_binary_variable() if integer else model.add_variable(lb=0, ub=1)
+
     opened = []
-    routed = model.add_binary_variable() if sub.ship_complete else None
+    routed = binary() if sub.ship_complete else None
     for c in range(sub.n_candidates):
-        shipped = []
-        fo = model.add_binary_variable()
-        opened.append(fo)
-        vars_.fo[c] = fo
-        _add(objective, fo, float(sub.fixed_cost[c]))
+        tops = []
         for line, qty in enumerate(sub.quantity):
             sku, loc = order.skus[sub.line_sku[line]], order.locations[c]
             top = min(qty, int(sub.stock[sub.line_sku[line], c]), int(stock[sku, loc]))
-            if top == 0:
-                continue
-            x = model.add_integer_variable(lb=0, ub=top)
+            if top > 0:
+                tops.append((line, top))
+        if not tops:
+            continue
+        fo = binary()
+        opened.append(fo)
+        vars_.fo[c] = fo
+        _add(objective, fo, float(sub.fixed_cost[c]))
+        shipped = []
+        for line, top in tops:
+            x = model.add_variable(lb=0, ub=top, is_integer=integer)
             vars_.x[line, c] = x
             _add(objective, x, float(sub.unit_cost[c]))
             model.add_linear_constraint(x <= top * fo)
             shipped.append(x)
         model.add_linear_constraint(fo <= sum(shipped))  # an FO ships something
-    most = sub.max_locations if routed is None else sub.max_locations * routed
-    model.add_linear_constraint(sum(opened) <= most)
-    splits = model.add_variable(lb=0)
-    model.add_linear_constraint(splits >= sum(opened) - 1)
-    _add(objective, splits, sub.split_penalty)
+    if opened:
+        most = sub.max_locations if routed is None else sub.max_locations * routed
+        model.add_linear_constraint(sum(opened) <= most)
+        splits = model.add_variable(lb=0)
+        model.add_linear_constraint(splits >= sum(opened) - 1)
+        _add(objective, splits, sub.split_penalty)
+    elif routed is not None:
+        model.add_linear_constraint(routed <= 0)  # nothing can serve it: unrouted
     for line, qty in enumerate(sub.quantity):
         on_line = [(c, x) for (j, c), x in vars_.x.items() if j == line]
         filled = sum(x for _, x in on_line)
@@ -128,7 +143,7 @@ def _add_order(model: mathopt.Model, order: WaveOrder, stock: IntArray) -> _Orde
         if not sub.line_split and len(on_line) > 1:
             picks = []
             for _, x in on_line:
-                pick = model.add_binary_variable()
+                pick = binary()
                 model.add_linear_constraint(x <= qty * pick)
                 picks.append(pick)
             model.add_linear_constraint(sum(picks) <= 1)

@@ -5,8 +5,8 @@ that pays more than it would alone (its *regret*) and gathers orders that compet
 for the same SKUs; the search stops at the deadline, or when no order has regret left (the
 plan then meets its lower bound: it is optimal).
 
-The lower bound: every order's own optimum with the whole stock to itself (competition
-only adds cost), and the unrouted cost when that is cheaper.
+The lower bounds: every order's own optimum with the whole stock to itself (competition
+only adds cost), and the penalty of the units the wave's stock cannot fill whoever gets it.
 """
 
 from __future__ import annotations
@@ -47,6 +47,31 @@ def alone_costs(problem: WaveProblem, params: SolveParams | None = None) -> list
                 alone = min(alone, result.routes[0].cost)
         costs.append(alone)
     return costs
+
+
+def shortfall_bound(problem: WaveProblem) -> float:
+    """Units no plan can fill pay their penalty: per SKU, what the wave's orders ask beyond
+    all the stock their candidates hold, at the smallest penalty among those orders (split
+    limits and capacities only lower what can be filled, so they are left out)."""
+    demand: dict[int, int] = defaultdict(int)
+    penalty: dict[int, float] = {}
+    reach: dict[int, set[int]] = defaultdict(set)
+    for order in problem.orders:
+        sub = order.problem
+        if sub is None:
+            continue
+        for line, qty in enumerate(sub.quantity):
+            sku = int(order.skus[sub.line_sku[line]])
+            demand[sku] += qty
+            penalty[sku] = min(
+                penalty.get(sku, sub.unfilled_unit_penalty), sub.unfilled_unit_penalty
+            )
+            reach[sku].update(int(loc) for loc in order.locations)
+    total = 0.0
+    for sku, asked in demand.items():
+        held = int(problem.stock[sku, sorted(reach[sku])].sum())
+        total += max(0, asked - held) * penalty[sku]
+    return total
 
 
 def improve(
