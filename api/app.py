@@ -25,6 +25,7 @@ from api.app_inventory import services_of
 from api.app_orders import router as orders_router
 from api.app_returns import router as returns_router
 from api.app_service import router as service_router
+from api.app_waves import router as waves_router
 from api.schemas import (
     MAX_ROUTES_LIMIT,
     NetworkOut,
@@ -39,6 +40,7 @@ from flows.bootstrap import Services, bootstrap
 from flows.order_reconcile import reconcile
 from flows.order_upkeep import OrderUpkeep
 from flows.settings import Settings
+from flows.wave_runner import WaveRunner
 from rules.loader import LoadedRules
 
 MaxRoutes = Annotated[
@@ -62,7 +64,10 @@ def create_app(services: Services | None = None) -> FastAPI:
             every_seconds=app.state.services.settings.reconcile_seconds,
         )
         orders.start()
+        app.state.wave_runner = waves = WaveRunner(app.state.services)  # dry-run wave jobs
+        waves.start()
         yield
+        waves.stop()
         orders.stop()
         app.state.services.upkeep.stop()
         if owned:
@@ -133,6 +138,7 @@ def _routes(app: FastAPI) -> None:
     app.include_router(service_router)
     app.include_router(returns_router)
     app.include_router(exchange_router)
+    app.include_router(waves_router)
 
     @app.get("/v1/rules", response_model=RulesOut)
     def get_rules(request: Request) -> RulesOut:

@@ -25,9 +25,9 @@ from api.cli_views import progress as progress_bar
 from api.cli_views import table
 from engine.answer import PreviewAnswer
 from engine.wave.answer import answers, kpi_document
-from engine.wave.baselines import fewest_splits, nearest, sequential
-from engine.wave.exact import WaveParams, optimize
+from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
+from engine.wave.strategies import plan_wave
 from flows.wave_files import count_lines, open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day
@@ -113,13 +113,7 @@ def wave_command(
 
 
 def run_strategy(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WavePlan:
-    if strategy is Strategy.optimize:
-        return optimize(problem, params)
-    if strategy is Strategy.sequential:
-        return sequential(problem)
-    if strategy is Strategy.fewest_splits:
-        return fewest_splits(problem)
-    return nearest(problem)
+    return plan_wave(problem, strategy.value, params)
 
 
 def wave_time(value: str | None) -> datetime:

@@ -9,6 +9,8 @@ and back (explicitly, so the domain classes stay plain dataclasses). The migrati
   living record; ``version`` guards against two writers updating one summary at once.
 - ``fulfillment_orders`` (+ ``fulfillment_order_lines``, ``fulfillment_order_history``).
 - ``invoices`` (lines as JSON), ``process_exceptions``, ``routing_attempts``.
+- ``wave_jobs``: dry-run waves posted over HTTP (``0007_wave_jobs``), see
+  :mod:`flows.wave_jobs`.
 """
 
 from __future__ import annotations
@@ -271,4 +273,28 @@ fulfillment_order_cancels = Table(  # the idempotency keys of units taken off an
     Column("fingerprint", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("fulfillment_order_id", "idempotency_key"),
+)
+
+wave_jobs = Table(  # dry-run wave jobs (flows.wave_jobs): queued → running → done | failed
+    "wave_jobs",
+    order_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("status", String(16), nullable=False, index=True),
+    Column("strategy", String(16), nullable=False),
+    Column("params", Text, nullable=False),  # JSON: time_limit, seed
+    Column("orders", Text, nullable=False),  # JSON: the preview orders as posted (validated)
+    Column("rules_version", String(64), nullable=True),  # the rules the plan was made under
+    Column("progress", Float, nullable=False, server_default="0"),
+    Column("kpis", Text, nullable=True),  # JSON, once done
+    Column("plan", Text, nullable=True),  # JSON Lines of preview answers, once done
+    Column("error", Text, nullable=True),
+    Column("idempotency_key", String(255), nullable=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("claimed_by", String(64), nullable=True),
+    Column("heartbeat_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("idempotency_key", name="uq_wave_jobs_key"),
 )

@@ -1,0 +1,22 @@
+"""The wave strategies by name, for the CLI, the jobs and the replay."""
+
+from __future__ import annotations
+
+from engine.wave.baselines import fewest_splits, nearest, sequential
+from engine.wave.exact import WaveParams, optimize
+from engine.wave.model import WavePlan, WaveProblem
+
+STRATEGIES = ("optimize", "sequential", "fewest_splits", "nearest")
+
+
+def plan_wave(problem: WaveProblem, strategy: str, params: WaveParams) -> WavePlan:
+    """The wave planned with ``strategy`` (``optimize`` within ``params``' time limit)."""
+    if strategy == "optimize":
+        return optimize(problem, params)
+    if strategy == "sequential":
+        return sequential(problem)
+    if strategy == "fewest_splits":
+        return fewest_splits(problem)
+    if strategy == "nearest":
+        return nearest(problem)
+    raise ValueError(f"unknown strategy {strategy!r}")
