@@ -21,7 +21,7 @@ from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.search import SearchParams, alone_costs, improve, shortfall_bound
 
 EPS = 1e-6
-MIP_SHARE = 0.9  # of the time left: the rest builds the program and reads its answer
+MIP_SHARE = 0.85  # of the time left: the rest builds the program and reads its answer
 
 
 @dataclass(frozen=True, slots=True)
