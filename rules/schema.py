@@ -253,7 +253,7 @@ class Waves(BaseModel):
         default=None,
         ge=1,
         le=10_000_000,
-        description="most orders one location serves in a wave (unset: no limit)",
+        description="most orders one location serves in a wave, 1..10,000,000 (unset: no limit)",
     )
 
 
