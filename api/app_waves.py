@@ -27,7 +27,16 @@ MAX_TIME_LIMIT = 3_600.0
 class WaveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     orders: list[Order] = Field(
-        min_length=1, max_length=MAX_WAVE_ORDERS, description="preview orders (DESIGN.md)"
+        default_factory=list, max_length=MAX_WAVE_ORDERS, description="preview orders (DESIGN.md)"
+    )
+    order_summaries: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_WAVE_ORDERS,
+        description="instead of orders: recorded managed summaries, their units still to fulfil",
+    )
+    commit: bool = Field(
+        default=False,
+        description="order summaries only: reserve and create Fulfillment Orders for the plan",
     )
     strategy: Strategy = Field(
         default="sequential", description="optimize (joint), or an order-by-order baseline"
@@ -59,7 +68,14 @@ def post_wave(
     (``queued``); the same ``Idempotency-Key`` and body answer the same job again (200)."""
     job, created = wave_jobs.submit(
         services_of(request),
-        WaveRequest(body.orders, body.strategy, body.time_limit, body.seed),
+        WaveRequest(
+            body.orders,
+            body.strategy,
+            body.time_limit,
+            body.seed,
+            body.order_summaries,
+            body.commit,
+        ),
         idempotency_key=idempotency_key,
     )
     runner = getattr(request.app.state, "wave_runner", None)

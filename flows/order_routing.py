@@ -17,7 +17,7 @@ an attempt that later fills the group resolves it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -112,19 +112,61 @@ def _plan(services: Services, key: str, *, automatic: bool, groups: Collection[s
     return plan
 
 
+def plan_routed(
+    services: Services, key: str, routed: Mapping[str, tuple[EngineOrder, PreviewAnswer]]
+) -> Plan:
+    """Step 1 with routes chosen elsewhere (a wave), per group: ``(the order routed, its
+    answer)``. A group whose units available to fulfill are still that order gets its Draft
+    FOs and its routing attempt, as :func:`route_summary` records them; a group that moved
+    meanwhile is left for routing on its own."""
+    with services.uow() as uow:
+        summary = uow.summary(key)
+        if not summary.managed:
+            raise NotManaged(f"order summary {summary.id} is unmanaged: omniroute never routes it")
+        active = [pe for pe in uow.exceptions(summary_id=summary.id, limit=10_000) if pe.active]
+        current = [
+            group.id
+            for group in summary.groups
+            if group.id in routed and _engine_order(summary, group) == routed[group.id][0]
+        ]
+
+        def answer_of(group: DeliveryGroupSummary) -> PreviewAnswer | None:
+            return routed[group.id][1]
+
+        routing = [pe for pe in active if _is_routing(pe)]
+        plan = plan_groups(services, uow, summary, current, routing, answer_of)
+        uow.save_summary(summary)
+        uow.commit()
+    return plan
+
+
+def engine_orders(summary: OrderSummary) -> dict[str, EngineOrder]:
+    """What each group of a managed summary still has to route (groups a location rejected
+    are left out: they route on their own, with their exclusions)."""
+    found = {}
+    for group in summary.groups:
+        order = None if group.excluded_locations else _engine_order(summary, group)
+        if order is not None:
+            found[group.id] = order
+    return found
+
+
 def plan_groups(
     services: Services,
     uow: OrderUnitOfWork,
     summary: OrderSummary,
     groups: Collection[str] | None,
     routing_exceptions: list[ProcessException],
+    answer_of: Callable[[DeliveryGroupSummary], PreviewAnswer | None] | None = None,
 ) -> Plan:
     """Plan ``summary``'s groups in ``uow`` (the caller saves and commits): Draft FOs on the
     summary, the routing attempts, exceptions of groups nothing can be planned for. Every
-    stock read happens before the first write, so an inventory error leaves ``uow`` as it was."""
+    stock read happens before the first write, so an inventory error leaves ``uow`` as it was.
+    ``answer_of``: the routes chosen elsewhere (default: the engine's, group by group)."""
     config = services.config()
+    answer_for = answer_of or (lambda group: _answer(services, config, summary, group))
     answers = [
-        (group, _answer(services, config, summary, group))
+        (group, answer_for(group))
         for group in summary.groups
         if groups is None or group.id in groups
     ]
@@ -137,7 +179,7 @@ def plan_groups(
         uow.add_routing_attempt(
             summary.id,
             group.id,
-            config.rules.version,
+            answer.rules_version,
             answer.status,
             [fo_id for fo_id, _ in drafts],
             _answer_document(answer),

@@ -35,6 +35,7 @@ from flows.errors import FlowError
 from flows.order_records import NotFound, as_utc
 from flows.order_schema import wave_jobs
 from flows.service_flows import KeyReused, fingerprint_of
+from summary.errors import InvalidRequest
 
 Strategy = Literal["sequential", "optimize", "nearest", "fewest_splits"]
 STRATEGIES: tuple[str, ...] = get_args(Strategy)
@@ -56,6 +57,8 @@ class WaveRequest:
     strategy: Strategy = "sequential"
     time_limit: float = 30.0
     seed: int = 0
+    order_summaries: Sequence[str] = ()  # instead of orders: recorded summaries' open units
+    commit: bool = False  # make the routes real (order summaries only)
 
     def document(self) -> dict[str, Any]:
         return {
@@ -63,7 +66,16 @@ class WaveRequest:
             "strategy": self.strategy,
             "time_limit": self.time_limit,
             "seed": self.seed,
+            "order_summaries": list(self.order_summaries),
+            "commit": self.commit,
         }
+
+    def params(self) -> dict[str, Any]:
+        """What the job row keeps of the request besides its orders."""
+        kept: dict[str, Any] = {"time_limit": self.time_limit, "seed": self.seed}
+        if self.order_summaries:
+            kept |= {"order_summaries": list(self.order_summaries), "commit": self.commit}
+        return kept
 
 
 # -- use cases ---------------------------------------------------------------------------------
@@ -76,7 +88,7 @@ def submit(
     gives the job it made before, ``(status, False)``; with another request, :class:`KeyReused`.
     Every order is checked against the active network first: an unknown pickup store or
     delivery method, or an id used twice, is the caller's to fix (``orders[i].field``)."""
-    check_orders(request.orders, services.config().network)
+    _check_source(services, request)
     print_ = fingerprint_of(request.document())
     if idempotency_key is not None:
         earlier = _by_key(services, idempotency_key, print_)
@@ -87,7 +99,7 @@ def submit(
         "id": job_id,
         "status": QUEUED,
         "strategy": request.strategy,
-        "params": json.dumps({"time_limit": request.time_limit, "seed": request.seed}),
+        "params": json.dumps(request.params()),
         "orders": ORDERS.dump_json(list(request.orders)).decode(),
         "progress": 0.0,
         "idempotency_key": idempotency_key,
@@ -121,6 +133,20 @@ def job_plan(services: Services, job_id: str) -> tuple[str, str]:
         why = f": {row.error}" if row.status == FAILED else ""
         raise WaveNotDone(f"wave job {job_id} is {row.status}{why}; its plan is not available")
     return row.strategy, row.plan
+
+
+def _check_source(services: Services, request: WaveRequest) -> None:
+    """Orders inline, or recorded summaries (the only ones a wave may commit)."""
+    from flows.wave_commit import check_summaries  # it builds on this module
+
+    if bool(request.orders) == bool(request.order_summaries):
+        raise InvalidRequest("orders", "give either orders or order_summaries")
+    if request.commit and not request.order_summaries:
+        raise InvalidRequest("commit", "only a wave of order_summaries can commit")
+    if request.orders:
+        check_orders(request.orders, services.config().network)
+    else:
+        check_summaries(services, request.order_summaries)
 
 
 def check_orders(orders: Sequence[Order], network: Network) -> None:

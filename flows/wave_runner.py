@@ -29,6 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from engine.wave.exact import WaveParams
 from flows.bootstrap import Services
 from flows.order_schema import wave_jobs
+from flows.wave_commit import run_summaries
 from flows.wave_jobs import BUILT, DONE, FAILED, ORDERS, PLANNED, QUEUED, RUNNING, run_wave
 from inventory.errors import InventoryUnavailable
 
@@ -152,9 +153,18 @@ class WaveRunner:
         beat = _Heartbeat(self, job.id, expected)
         beat.start()
         try:
-            outcome = run_wave(
-                self.services, ORDERS.validate_json(job.orders), job.strategy, wave, beat.reached
-            )
+            if params.get("order_summaries"):
+                outcome = run_summaries(
+                    self.services,
+                    params["order_summaries"],
+                    job.strategy,
+                    wave,
+                    commit=bool(params.get("commit")),
+                    on_progress=beat.reached,
+                )
+            else:
+                orders = ORDERS.validate_json(job.orders)
+                outcome = run_wave(self.services, orders, job.strategy, wave, beat.reached)
         except (InventoryUnavailable, SQLAlchemyError) as error:
             # Not the job's fault: put it back for the next claim (this or another worker).
             log.warning("wave job %s put back, will retry: %s", job.id, error)
