@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from engine.answer import PreviewAnswer
 from engine.order import Order as EngineOrder
-from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
-from engine.wave.model import build_wave
-from engine.wave.strategies import plan_wave
 from flows.bootstrap import Services
 from flows.order_routing import NotManaged, carry_out, engine_orders, plan_routed
 from flows.order_store import NotFound
-from flows.wave_jobs import BUILT, PLANNED, WaveOutcome
+from flows.wave_jobs import WaveOutcome, run_wave
 from summary.errors import InvalidRequest
 
 Entry = tuple[str, str, EngineOrder]  # (summary id, delivery group id, what it routes)
@@ -49,23 +47,13 @@ def run_summaries(
 ) -> WaveOutcome:
     """Plan the summaries' open units as one wave; with ``commit``, make its routes real."""
     entries = _entries(services, keys)
-    config = services.config()
-    network, rules = config.network, config.rules
+
+    def committed(planned: list[PreviewAnswer], kpis: dict[str, Any]) -> None:
+        if commit:
+            kpis["committed_fulfillment_orders"] = _commit(services, entries, planned)
+
     orders = [order for _, _, order in entries]
-    problem = build_wave(
-        orders, network=network, rules=rules.rules, stock=services.inventory, now=services.now()
-    )
-    on_progress(BUILT)
-    plan = plan_wave(problem, strategy, params)
-    on_progress(PLANNED)
-    planned = answers(
-        problem, plan, network=network, rules=rules.rules, rules_version=rules.version
-    )
-    kpis = kpi_document(problem, plan)
-    if commit:
-        kpis["committed_fulfillment_orders"] = _commit(services, entries, planned)
-    text = "".join(answer.model_dump_json() + "\n" for answer in planned)
-    return WaveOutcome(rules.version, kpis, text)
+    return run_wave(services, orders, strategy, params, on_progress, committed)
 
 
 def _entries(services: Services, keys: Sequence[str]) -> list[Entry]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
+from engine.answer import PreviewAnswer
 from engine.delivery import resolve_method
 from engine.errors import PreviewInputError, UnknownLocation
 from engine.network import Network
@@ -186,8 +187,11 @@ def run_wave(
     strategy: str,
     params: WaveParams,
     on_progress: Callable[[float], object] = lambda _: None,
+    then: Callable[[list[PreviewAnswer], dict[str, Any]], object] = lambda *_: None,
 ) -> WaveOutcome:
-    """Plan ``orders`` over the active network and rules and the current stock; read-only."""
+    """Plan ``orders`` over the active network and rules and the current stock. Read-only,
+    but for ``then``: what to do with the answers before they are written (it may add to the
+    KPIs)."""
     config = services.config()
     network, rules = config.network, config.rules
     problem = build_wave(
@@ -199,8 +203,10 @@ def run_wave(
     planned = answers(
         problem, plan, network=network, rules=rules.rules, rules_version=rules.version
     )
+    kpis = kpi_document(problem, plan)
+    then(planned, kpis)
     text = "".join(answer.model_dump_json() + "\n" for answer in planned)
-    return WaveOutcome(rules.version, kpi_document(problem, plan), text)
+    return WaveOutcome(rules.version, kpis, text)
 
 
 # -- rows --------------------------------------------------------------------------------------
