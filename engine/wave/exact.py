@@ -3,12 +3,13 @@ optimum, in order of arrival) and never returns a plan that costs more. A small 
 mixed-integer program, solved exactly within the time limit; a larger one is improved by
 neighbourhood search (:mod:`engine.wave.search`) until the deadline or until no order pays
 more than it would alone. Every plan carries a proven lower bound (the best of the orders'
-own optima summed, the unfilled units the stock cannot avoid, and the program's bound), so it
-reports its own gap.
+own optima summed, the unfilled units the stock cannot avoid, a min-cost flow of the units to
+the stock that may serve them, and the program's bound), so it reports its own gap.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ import numpy as np
 
 from engine.wave.baselines import sequential
 from engine.wave.check import plan_cost
+from engine.wave.flowbound import flow_bound
 from engine.wave.mip import solve_orders, variable_count
 from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.search import SearchParams, alone_costs, improve, shortfall_bound
@@ -49,7 +51,8 @@ def optimize(problem: WaveProblem, params: WaveParams | None = None) -> WavePlan
     deadline = time.monotonic() + params.time_limit
     baseline = sequential(problem)
     alone = alone_costs(problem)
-    bound = max(sum(alone), shortfall_bound(problem))
+    flowed = flow_bound(problem)
+    bound = max(sum(alone), shortfall_bound(problem), -math.inf if flowed is None else flowed)
     stats = {"baseline_cost": plan_cost(problem, baseline)}
     routes = baseline.routes
     slots = np.full(len(problem.location_ids), problem.max_orders, dtype=np.int64)

@@ -15,6 +15,7 @@ import pytest
 from engine.wave.baselines import fewest_splits, nearest, sequential
 from engine.wave.check import check_plan, plan_cost
 from engine.wave.exact import WaveParams, optimize
+from engine.wave.flowbound import flow_bound
 from engine.wave.kpi import kpis
 from engine.wave.model import NO_LIMIT, WaveProblem, build_wave
 from rules.schema import Rules
@@ -123,3 +124,11 @@ def test_a_wave_takes_capacities_from_the_network_and_the_order_limit_from_the_r
     wave = build_wave([order], network=network, rules=rules, stock=stock, now=NOW)
     assert wave.capacity[0] == 7 and (wave.capacity[1:] == NO_LIMIT).all()
     assert wave.max_orders == 3
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_flow_bound_never_exceeds_the_optimum(seed: int) -> None:
+    wave = random_wave(seed)
+    bound = flow_bound(wave)
+    assert bound is not None
+    assert bound <= best_cost(wave) + 1e-6
