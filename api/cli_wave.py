@@ -28,9 +28,11 @@ from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
 from engine.wave.strategies import plan_wave
+from flows.wave_executor import ProcessExecutor
 from flows.wave_files import count_lines, open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day
+MAX_WORKERS = 64
 TOP_LOCATIONS = 10
 
 
@@ -57,6 +59,10 @@ def wave_command(
     ] = 30.0,
     seed: Annotated[int, typer.Option(help="optimize's random seed")] = 0,
     now: Annotated[str | None, typer.Option(help="wave time, ISO 8601 (default: now)")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(help="processes optimize's search routes neighbourhoods in (1: in turn)"),
+    ] = 1,
 ) -> None:
     """Route a wave of orders together and write its plan and KPIs.
 
@@ -73,6 +79,8 @@ def wave_command(
     """
     if not 0 < time_limit <= MAX_TIME_LIMIT:
         fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
+    if not 1 <= workers <= MAX_WORKERS:
+        fail(f"--workers: expected 1 to {MAX_WORKERS}, got {workers}")
     moment = wave_time(now)
     kpis_path = out.with_suffix(".kpis.json")
     if not out.parent.is_dir():
@@ -96,7 +104,8 @@ def wave_command(
                 stock=setup.stock,
                 now=moment,
             )
-            plan = run_strategy(problem, strategy, WaveParams(time_limit=time_limit, seed=seed))
+            params = WaveParams(time_limit=time_limit, seed=seed, parallel=workers)
+            plan = run_strategy(problem, strategy, params)
             planned = answers(
                 problem,
                 plan,
@@ -113,7 +122,11 @@ def wave_command(
 
 
 def run_strategy(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WavePlan:
-    return plan_wave(problem, strategy.value, params)
+    """``params.parallel`` above 1: the search's neighbourhoods go to as many processes."""
+    if params.parallel == 1 or strategy is not Strategy.optimize:
+        return plan_wave(problem, strategy.value, params)
+    with ProcessExecutor(params.parallel) as executor:
+        return plan_wave(problem, strategy.value, params, executor)
 
 
 def wave_time(value: str | None) -> datetime:

@@ -20,7 +20,7 @@ from engine.wave.check import plan_cost
 from engine.wave.flowbound import flow_bound
 from engine.wave.mip import solve_orders, variable_count
 from engine.wave.model import WavePlan, WaveProblem
-from engine.wave.search import SearchParams, alone_costs, improve, shortfall_bound
+from engine.wave.search import Executor, SearchParams, alone_costs, improve, shortfall_bound
 
 EPS = 1e-6
 MIP_SHARE = 0.85  # of the time left: the rest builds the program and reads its answer
@@ -31,22 +31,29 @@ class WaveParams:
     """``time_limit``: seconds in all; ``seed``: the search's and the solver's seed (the same
     input and seed give the same plan when the search ends before the time limit);
     ``max_mip_variables``: the largest wave solved as one program; ``neighbourhood`` and
-    ``step_seconds``: the search's orders per step and time per step."""
+    ``step_seconds``: the search's orders per step and time per step; ``parallel``: steps
+    routed at once through the executor."""
 
     time_limit: float = 30.0
     seed: int = 0
     max_mip_variables: int = 50_000
     neighbourhood: int = 40
     step_seconds: float = 2.0
+    parallel: int = 1
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0 or not self.step_seconds > 0:
             raise ValueError("time_limit and step_seconds must be positive")
-        if self.neighbourhood < 2 or self.max_mip_variables < 0:
-            raise ValueError("neighbourhood must be at least 2, max_mip_variables at least 0")
+        if self.neighbourhood < 2 or self.max_mip_variables < 0 or self.parallel < 1:
+            raise ValueError(
+                "neighbourhood must be at least 2, max_mip_variables at least 0, parallel 1"
+            )
 
 
-def optimize(problem: WaveProblem, params: WaveParams | None = None) -> WavePlan:
+def optimize(
+    problem: WaveProblem, params: WaveParams | None = None, executor: Executor | None = None
+) -> WavePlan:
+    """``executor``: where the search's neighbourhoods are routed (default: in turn, here)."""
     params = params or WaveParams()
     deadline = time.monotonic() + params.time_limit
     baseline = sequential(problem)
@@ -76,7 +83,15 @@ def optimize(problem: WaveProblem, params: WaveParams | None = None) -> WavePlan
         if whole.optimal:  # nothing left to search for
             cost = plan_cost(problem, WavePlan(routes, "optimize"))
             return WavePlan(routes, "optimize", min(bound, cost), stats)
-    search = SearchParams(params.neighbourhood, params.step_seconds)
-    routes = improve(problem, routes, alone, deadline=deadline, seed=params.seed, params=search)
+    search = SearchParams(params.neighbourhood, params.step_seconds, params.parallel)
+    routes = improve(
+        problem,
+        routes,
+        alone,
+        deadline=deadline,
+        seed=params.seed,
+        params=search,
+        executor=executor,
+    )
     plan = WavePlan(routes, "optimize", None, stats)
     return WavePlan(routes, "optimize", min(bound, plan_cost(problem, plan)), stats)

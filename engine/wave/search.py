@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -24,8 +25,8 @@ from engine.params import SolveParams
 from engine.problem import Route
 from engine.solve import solve
 from engine.wave.check import shipments
-from engine.wave.mip import solve_orders
-from engine.wave.model import NO_LIMIT, WaveOrder, WaveProblem
+from engine.wave.mip import MipOutcome, solve_orders
+from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WaveProblem
 
 EPS = 1e-6
 
@@ -34,6 +35,7 @@ EPS = 1e-6
 class SearchParams:
     neighbourhood: int = 40  # orders routed again together
     step_seconds: float = 2.0  # the MIP's time limit per neighbourhood
+    parallel: int = 1  # neighbourhoods routed at once (through the executor)
 
 
 def alone_costs(problem: WaveProblem, params: SolveParams | None = None) -> list[float]:
@@ -74,6 +76,43 @@ def shortfall_bound(problem: WaveProblem) -> float:
     return total
 
 
+class Executor(Protocol):
+    """Runs independent pieces of work (a process pool, a cluster): results in input order."""
+
+    def map(self, fn: Callable[[Task], MipOutcome], tasks: Sequence[Task]) -> list[MipOutcome]: ...
+
+
+class InlineExecutor:
+    """One piece after the other, in this process."""
+
+    def map(self, fn: Callable[[Task], MipOutcome], tasks: Sequence[Task]) -> list[MipOutcome]:
+        return [fn(task) for task in tasks]
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One neighbourhood to route again: its orders over what the others leave."""
+
+    orders: tuple[WaveOrder, ...]
+    stock: IntArray
+    room: IntArray
+    slots: IntArray
+    time_limit: float
+    seed: int
+
+
+def solve_task(task: Task) -> MipOutcome:
+    """Module level, so that a process pool can pickle it."""
+    return solve_orders(
+        task.orders,
+        task.stock,
+        task.room,
+        slots=task.slots,
+        time_limit=task.time_limit,
+        seed=task.seed,
+    )
+
+
 def improve(
     problem: WaveProblem,
     routes: Sequence[Route | None],
@@ -82,10 +121,14 @@ def improve(
     deadline: float,
     seed: int,
     params: SearchParams | None = None,
+    executor: Executor | None = None,
 ) -> tuple[Route | None, ...]:
     """Better routes for the wave, starting from ``routes``, until ``deadline``
-    (``time.monotonic()``)."""
+    (``time.monotonic()``). Each round routes ``params.parallel`` neighbourhoods with no
+    order in common through ``executor``; their new routes are kept one by one, each only if
+    it still fits what the ones kept before it took."""
     params = params or SearchParams()
+    executor = executor or InlineExecutor()
     state = _State(problem, list(routes))
     rng = random.Random(seed)
     competing = _orders_by_sku(problem.orders)
@@ -96,15 +139,30 @@ def improve(
         ]
         if not regret:
             break
-        start = rng.choice(regret)
-        group = _neighbourhood(problem, start, competing, params.neighbourhood, rng)
+        rng.shuffle(regret)
+        starts: list[int] = []
+        groups: list[list[int]] = []
+        taken: set[int] = set()
+        for start in regret:
+            if start in taken:
+                continue
+            group = _neighbourhood(problem, start, competing, params.neighbourhood, rng)
+            group = [i for i in group if i not in taken]
+            starts.append(start)
+            groups.append(group)
+            taken.update(group)
+            if len(groups) == params.parallel:
+                break
         left = min(params.step_seconds, deadline - time.monotonic())
         if left <= 0:
             break
-        if not state.reroute(group, time_limit=left, seed=seed):
-            tried.add(start)  # no better plan around it for now
-        else:
-            tried.clear()
+        tasks = [state.task(group, left, seed) for group in groups]
+        outcomes = executor.map(solve_task, tasks)
+        for start, group, outcome in zip(starts, groups, outcomes, strict=True):
+            if state.accept(group, outcome):
+                tried.clear()
+            else:
+                tried.add(start)  # no better plan around it for now
     return tuple(state.routes)
 
 
@@ -120,28 +178,61 @@ class _State:
         for order, route in zip(problem.orders, routes, strict=True):
             self._move(order, route, +1)
 
-    def reroute(self, group: list[int], *, time_limit: float, seed: int) -> bool:
+    def task(self, group: list[int], time_limit: float, seed: int) -> Task:
+        """The neighbourhood ``group`` over what every other order takes now."""
+        others, served = self.used.copy(), self.served.copy()  # what the other orders take
+        for i in group:
+            order, route = self.problem.orders[i], self.routes[i]
+            if route is not None and order.problem is not None:
+                for sku, loc, units in shipments(order, route):
+                    others[sku, loc] -= units
+                for fo in route.plans:
+                    served[order.locations[fo.location]] -= 1
+        load = others.sum(axis=0)
+        capacity, most = self.problem.capacity, self.problem.max_orders
+        return Task(
+            orders=tuple(self.problem.orders[i] for i in group),
+            stock=self.problem.stock - others,
+            room=np.where(capacity == NO_LIMIT, NO_LIMIT, capacity - load),
+            slots=np.where(most == NO_LIMIT, NO_LIMIT, most - served),
+            time_limit=time_limit,
+            seed=seed,
+        )
+
+    def accept(self, group: list[int], outcome: MipOutcome) -> bool:
+        """Keep the neighbourhood's new routes if they cost less and still fit."""
+        if outcome.routes is None:
+            return False
         orders = [self.problem.orders[i] for i in group]
+        before = sum(self.costs[i] for i in group)
+        after = sum(_cost(o, r) for o, r in zip(orders, outcome.routes, strict=True))
+        if after >= before - EPS:
+            return False
+        old = [self.routes[i] for i in group]
         for i in group:
             self._move(self.problem.orders[i], self.routes[i], -1)
-        stock = self.problem.stock - self.used
-        load = self.used.sum(axis=0)
-        capacity = self.problem.capacity
-        room = np.where(capacity == NO_LIMIT, NO_LIMIT, capacity - load)
-        most = self.problem.max_orders
-        slots = np.where(most == NO_LIMIT, NO_LIMIT, most - self.served)
-        outcome = solve_orders(orders, stock, room, slots=slots, time_limit=time_limit, seed=seed)
-        before = sum(self.costs[i] for i in group)
-        better = outcome.routes is not None and (
-            sum(_cost(o, r) for o, r in zip(orders, outcome.routes, strict=True)) < before - EPS
-        )
-        if better and outcome.routes is not None:
+        for i, route in zip(group, outcome.routes, strict=True):
+            self._move(self.problem.orders[i], route, +1)
+        if self._fits():
             for i, route in zip(group, outcome.routes, strict=True):
                 self.routes[i] = route
                 self.costs[i] = _cost(self.problem.orders[i], route)
-        for i in group:
-            self._move(self.problem.orders[i], self.routes[i], +1)
-        return better
+            return True
+        for i, route in zip(group, outcome.routes, strict=True):  # another one took it first
+            self._move(self.problem.orders[i], route, -1)
+        for i, route in zip(group, old, strict=True):
+            self._move(self.problem.orders[i], route, +1)
+        return False
+
+    def _fits(self) -> bool:
+        problem = self.problem
+        if (self.used > problem.stock).any():
+            return False
+        load = self.used.sum(axis=0)
+        limited = problem.capacity != NO_LIMIT
+        if (load[limited] > problem.capacity[limited]).any():
+            return False
+        return problem.max_orders == NO_LIMIT or bool((self.served <= problem.max_orders).all())
 
     def _move(self, order: WaveOrder, route: Route | None, sign: int) -> None:
         if route is not None and order.problem is not None:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from engine.wave.baselines import fewest_splits, nearest, sequential
 from engine.wave.exact import WaveParams, optimize
 from engine.wave.model import WavePlan, WaveProblem
+from engine.wave.search import Executor
 
 STRATEGIES = ("optimize", "sequential", "fewest_splits", "nearest")
 
 
-def plan_wave(problem: WaveProblem, strategy: str, params: WaveParams) -> WavePlan:
-    """The wave planned with ``strategy`` (``optimize`` within ``params``' time limit)."""
+def plan_wave(
+    problem: WaveProblem, strategy: str, params: WaveParams, executor: Executor | None = None
+) -> WavePlan:
+    """The wave planned with ``strategy`` (``optimize`` within ``params``' time limit, its
+    search's neighbourhoods routed through ``executor``)."""
     if strategy == "optimize":
-        return optimize(problem, params)
+        return optimize(problem, params, executor)
     if strategy == "sequential":
         return sequential(problem)
     if strategy == "fewest_splits":

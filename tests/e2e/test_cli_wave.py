@@ -247,3 +247,13 @@ def test_help_states_the_exit_statuses() -> None:
     assert result.exit_code == 0
     text = " ".join(result.stdout.split())
     assert "0 when every line was read, 1 when some lines were rejected" in text
+
+
+def test_workers_take_a_count_from_1(tmp_path: Path) -> None:
+    orders = write_orders(tmp_path, ORDERS)
+    done = wave(orders, tmp_path / "plan.jsonl", "--workers", "2", "--time-limit", "5")
+    assert done.exit_code == 0, done.output
+    assert len(plan_of(tmp_path / "plan.jsonl")) == len(ORDERS)
+    refused = wave(orders, tmp_path / "other.jsonl", "--workers", "0")
+    assert refused.exit_code == 2
+    assert "--workers" in refused.output

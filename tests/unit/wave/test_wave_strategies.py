@@ -132,3 +132,15 @@ def test_the_flow_bound_never_exceeds_the_optimum(seed: int) -> None:
     bound = flow_bound(wave)
     assert bound is not None
     assert bound <= best_cost(wave) + 1e-6
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_neighbourhoods_routed_at_once_keep_the_plan_feasible(seed: int) -> None:
+    """Three neighbourhoods per round over the same stock: each kept only if it still fits
+    what the ones kept before it took."""
+    wave = random_wave(seed)
+    params = WaveParams(time_limit=20.0, seed=seed, max_mip_variables=0, parallel=3)
+    searched = optimize(wave, params)
+    assert check_plan(wave, searched) == []
+    assert plan_cost(wave, searched) <= plan_cost(wave, sequential(wave)) + 1e-6
+    assert best_cost(wave) - 1e-6 <= plan_cost(wave, searched)
