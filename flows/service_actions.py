@@ -7,7 +7,7 @@ from typing import Any
 
 from flows.bootstrap import Services
 from flows.order_routing import route_summary
-from flows.service_flows import _submit, order_answer, refund
+from flows.service_flows import order_answer, settle, submit_change
 from service.adjust import AdjustLine, apply_adjust, plan_adjust
 from service.changes import ChangeOrder
 from service.reship import apply_reship, plan_reship
@@ -30,15 +30,10 @@ def adjust(
     def plan(summary: OrderSummary, change_id: str) -> tuple[ChangeOrder, None]:
         return plan_adjust(summary, change_id, lines, reason), None
 
-    done = _submit(
+    done = submit_change(
         services, key, "adjusts it", plan, apply_adjust, idempotency_key, body, preview=preview
     )
-    if isinstance(done, dict):
-        return done
-    change, _ = done
-    if change.refund:
-        refund(services, change.id)
-    return order_answer(services, change.order_summary_id, change)
+    return done if isinstance(done, dict) else settle(services, done[0])
 
 
 def reship(
@@ -61,7 +56,9 @@ def reship(
     def apply(summary: OrderSummary, change: ChangeOrder) -> None:
         groups.extend(apply_reship(summary, change))
 
-    done = _submit(services, key, "reships", plan, apply, idempotency_key, body, preview=preview)
+    done = submit_change(
+        services, key, "reships", plan, apply, idempotency_key, body, preview=preview
+    )
     if isinstance(done, dict):
         return done
     change, _ = done

@@ -23,13 +23,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from flows.bootstrap import Services
 from flows.errors import FlowError
 from flows.order_intake import fingerprint, known_skus, record_summary, summary_document
-from flows.order_routing import NotManaged, Plan, carry_out, route_summary
+from flows.order_routing import Plan, carry_out, route_summary
 from flows.order_store import OrderUnitOfWork
 from flows.service_flows import (
-    KeyReused,
     change_document,
     credit_memo_id,
     fingerprint_of,
+    open_for_change,
     refund,
 )
 from inventory.errors import InventoryError
@@ -75,15 +75,9 @@ def exchange(
     ``exchange_order_summary`` (None in a preview) and ``charge``."""
     print_ = fingerprint_of(body)
     with services.uow() as uow:
-        original = uow.summary(key, lock=not preview)
-        if not original.managed:
-            raise NotManaged(
-                f"order summary {original.id} is unmanaged: the system that runs it exchanges"
-            )
-        if idempotency_key and not preview:
-            earlier = _earlier(uow, original, idempotency_key, print_)
-            if earlier is not None:
-                return earlier
+        original, earlier = open_for_change(uow, key, "exchanges", idempotency_key, print_, preview)
+        if earlier is not None:
+            return _answer_in(uow, original, earlier)
         _check_request(services, uow, request)
         new_id = None if preview else f"OS-{uuid.uuid4().hex[:20]}"
         plan = plan_exchange(
@@ -183,18 +177,6 @@ def _after_commit(
         log.warning("exchange summary %s recorded but not routed yet: %s", new_id, error)
     if plan.change.refund:
         refund(services, plan.change.id)
-
-
-def _earlier(
-    uow: OrderUnitOfWork, original: OrderSummary, key: str, print_: str
-) -> dict[str, Any] | None:
-    found = uow.change_order_by_key(original.id, key)
-    if found is None:
-        return None
-    change, earlier_print = found
-    if earlier_print != print_:
-        raise KeyReused(f"Idempotency-Key {key!r} was used with another body")
-    return _answer_in(uow, original, change)
 
 
 def _current_answer(services: Services, change: ChangeOrder) -> dict[str, Any]:

@@ -60,15 +60,10 @@ def cancel(
         change = plan_cancel(summary, change_id, lines, reason, prorate_delivery=prorate_delivery)
         return change, None
 
-    done = _submit(
+    done = submit_change(
         services, key, "cancels it", plan, apply_cancel, idempotency_key, body, preview=preview
     )
-    if isinstance(done, dict):
-        return done
-    change, _ = done
-    if change.refund:
-        refund(services, change.id)
-    return order_answer(services, change.order_summary_id, change)
+    return done if isinstance(done, dict) else settle(services, done[0])
 
 
 def direct_return(
@@ -93,7 +88,7 @@ def direct_return(
         planned = plan_return(summary, change_id, lines, policy, refund_delivery=refund_delivery)
         return planned.change, planned
 
-    done = _submit(
+    done = submit_change(
         services, key, "takes returns", plan, apply_return, idempotency_key, body, preview=preview
     )
     if isinstance(done, dict):
@@ -103,12 +98,43 @@ def direct_return(
         services.inventory.write_stock(
             [StockAdjust(location_id, sku, count) for sku, count in planned.restock]
         )
+    return settle(services, change)
+
+
+def open_for_change(
+    uow: OrderUnitOfWork,
+    key: str,
+    who_else: str,
+    idempotency_key: str | None,
+    print_: str,
+    preview: bool,
+) -> tuple[OrderSummary, ChangeOrder | None]:
+    """The managed summary a service action changes (locked unless previewed), and the
+    change order an earlier submit with the same key made (another body: :class:`KeyReused`)."""
+    summary = uow.summary(key, lock=not preview)
+    if not summary.managed:
+        raise NotManaged(
+            f"order summary {summary.id} is unmanaged: the system that runs it {who_else}"
+        )
+    if not idempotency_key or preview:
+        return summary, None
+    found = uow.change_order_by_key(summary.id, idempotency_key)
+    if found is None:
+        return summary, None
+    change, earlier_print = found
+    if earlier_print != print_:
+        raise KeyReused(f"Idempotency-Key {idempotency_key!r} was used with another body")
+    return summary, change
+
+
+def settle(services: Services, change: ChangeOrder) -> dict[str, Any]:
+    """After a submit: the refund the change owes, sent once, and the action's answer."""
     if change.refund:
         refund(services, change.id)
     return order_answer(services, change.order_summary_id, change)
 
 
-def _submit(
+def submit_change(
     services: Services,
     key: str,
     who_else: str,
@@ -125,15 +151,9 @@ def _submit(
     answer when nothing more is to be done, else the recorded change and the plan's extra."""
     print_ = fingerprint_of(body)
     with services.uow() as uow:
-        summary = uow.summary(key, lock=not preview)
-        if not summary.managed:
-            raise NotManaged(
-                f"order summary {summary.id} is unmanaged: the system that runs it {who_else}"
-            )
-        if idempotency_key and not preview:
-            earlier = _earlier(uow, summary, idempotency_key, print_)
-            if earlier is not None:
-                return earlier
+        summary, earlier = open_for_change(uow, key, who_else, idempotency_key, print_, preview)
+        if earlier is not None:
+            return _answer(earlier.id, earlier, summary, uow.active_exception_count(summary.id))
         change, extra = plan(summary, f"CO-{uuid.uuid4().hex[:20]}")
         if preview:
             after = copy.deepcopy(summary)
@@ -176,18 +196,6 @@ def credit_memo(services: Services, memo_id: str) -> dict[str, Any]:
         "refund_status": status,
         "created_at": made,
     }
-
-
-def _earlier(
-    uow: OrderUnitOfWork, summary: OrderSummary, key: str, print_: str
-) -> dict[str, Any] | None:
-    found = uow.change_order_by_key(summary.id, key)
-    if found is None:
-        return None
-    change, earlier_print = found
-    if earlier_print != print_:
-        raise KeyReused(f"Idempotency-Key {key!r} was used with another body")
-    return _answer(change.id, change, summary, uow.active_exception_count(summary.id))
 
 
 def order_answer(services: Services, summary_id: str, change: ChangeOrder) -> dict[str, Any]:
