@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.changes import ChangeLine, ChangeOrder
+from service.changes import ChangeLine, ChangeOrder, summed_lines
 from summary.errors import InvalidRequest
 from summary.summary import OrderSummary
 
@@ -61,21 +61,13 @@ def apply_cancel(summary: OrderSummary, change: ChangeOrder) -> None:
 
 
 def _asked(summary: OrderSummary, lines: Sequence[tuple[str, int]]) -> dict[str, int]:
-    asked: dict[str, int] = {}
-    for i, (line_id, count) in enumerate(lines):
-        item = summary.item(line_id, f"lines[{i}].line_id")
-        asked[line_id] = asked.get(line_id, 0) + count
-        if count <= 0:
-            raise InvalidRequest(f"lines[{i}].quantity", "must be at least 1")
-        if asked[line_id] > item.quantity_available_to_cancel:
-            raise InvalidRequest(
-                f"lines[{i}].quantity",
-                f"{asked[line_id]} of line {line_id}: only {item.quantity_available_to_cancel} "
-                "available to cancel (units in fulfillment orders are canceled there first)",
-            )
-    if not asked:
-        raise InvalidRequest("lines", "name at least one line to cancel")
-    return asked
+    return summed_lines(
+        summary,
+        lines,
+        lambda item: item.quantity_available_to_cancel,
+        what="available to cancel (units in fulfillment orders are canceled there first)",
+        verb="cancel",
+    )
 
 
 def _delivery(summary: OrderSummary, asked: dict[str, int], prorate: bool) -> tuple[int, int, int]:

@@ -6,8 +6,13 @@ change orders (a change line carries the amounts it *removes*, as positive numbe
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
+
+from summary.errors import InvalidRequest
+from summary.items import OrderItemSummary
+from summary.summary import OrderSummary
 
 ChangeKind = Literal["cancel", "return", "adjust", "reship", "exchange"]
 
@@ -56,3 +61,33 @@ class ChangeOrder:
     def total(self) -> int:
         """What the change takes off the grand total."""
         return sum(line.total for line in self.lines) + self.delivery + self.delivery_tax
+
+
+def summed_lines(
+    summary: OrderSummary,
+    lines: Sequence[tuple[str, int]],
+    room: Callable[[OrderItemSummary], int],
+    *,
+    what: str,
+    verb: str,
+    each: Callable[[int, str], None] | None = None,
+) -> dict[str, int]:
+    """The units ``lines`` ask of each line (a line may be named more than once), each at
+    least 1 and in all within ``room`` of the line (``what`` says what that room is);
+    ``each(i, line_id)`` checks more of request line ``i``. Raises naming the field."""
+    asked: dict[str, int] = {}
+    for i, (line_id, count) in enumerate(lines):
+        item = summary.item(line_id, f"lines[{i}].line_id")
+        asked[line_id] = asked.get(line_id, 0) + count
+        if count <= 0:
+            raise InvalidRequest(f"lines[{i}].quantity", "must be at least 1")
+        if asked[line_id] > room(item):
+            raise InvalidRequest(
+                f"lines[{i}].quantity",
+                f"{asked[line_id]} of line {line_id}: only {room(item)} {what}",
+            )
+        if each is not None:
+            each(i, line_id)
+    if not asked:
+        raise InvalidRequest("lines", f"name at least one line to {verb}")
+    return asked

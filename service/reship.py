@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from service.changes import ChangeLine, ChangeOrder
+from service.changes import ChangeLine, ChangeOrder, summed_lines
 from summary.errors import InvalidRequest
 from summary.items import OrderItemSummary
 from summary.summary import OrderSummary
@@ -22,20 +22,13 @@ def plan_reship(
 ) -> ChangeOrder:
     """The change order a reshipment of ``lines`` would be; changes nothing. Each change line
     names the replaced line; it adds units priced and discounted in full (negative amounts)."""
-    asked: dict[str, int] = {}
-    for i, (line_id, count) in enumerate(lines):
-        item = summary.item(line_id, f"lines[{i}].line_id")
-        asked[line_id] = asked.get(line_id, 0) + count
-        if count <= 0:
-            raise InvalidRequest(f"lines[{i}].quantity", "must be at least 1")
-        if asked[line_id] > available_to_reship(item):
-            raise InvalidRequest(
-                f"lines[{i}].quantity",
-                f"{asked[line_id]} of line {line_id}: only {available_to_reship(item)} shipped, "
-                "not returned and not reshipped yet",
-            )
-    if not asked:
-        raise InvalidRequest("lines", "name at least one line to reship")
+    asked = summed_lines(
+        summary,
+        lines,
+        available_to_reship,
+        what="shipped, not returned and not reshipped yet",
+        verb="reship",
+    )
     change_lines = []
     for line_id, count in asked.items():
         item = summary.item(line_id)

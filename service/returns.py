@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from service.changes import ChangeLine, ChangeOrder
+from service.changes import ChangeLine, ChangeOrder, summed_lines
 from summary.errors import InvalidRequest
 from summary.summary import OrderSummary
 
@@ -60,24 +60,20 @@ def plan_return(
 ) -> ReturnPlan:
     """The change order (and what restocks) a return of ``lines`` would be; changes nothing.
     ``refund_delivery``: the delivery charge their groups still hold is credited too."""
-    asked: dict[str, int] = {}
     reasons: dict[str, str] = {}
-    for i, (line_id, count, reason) in enumerate(lines):
-        item = summary.item(line_id, f"lines[{i}].line_id")
-        asked[line_id] = asked.get(line_id, 0) + count
-        reasons.setdefault(line_id, reason)
-        if count <= 0:
-            raise InvalidRequest(f"lines[{i}].quantity", "must be at least 1")
-        if asked[line_id] > item.quantity_available_to_return:
-            raise InvalidRequest(
-                f"lines[{i}].quantity",
-                f"{asked[line_id]} of line {line_id}: only {item.quantity_available_to_return} "
-                "shipped and not yet returned",
-            )
-        if reasons[line_id] != reason:
+
+    def one_reason(i: int, line_id: str) -> None:
+        if reasons.setdefault(line_id, lines[i][2]) != lines[i][2]:
             raise InvalidRequest(f"lines[{i}].reason", "one reason per line in one return")
-    if not asked:
-        raise InvalidRequest("lines", "name at least one line to return")
+
+    asked = summed_lines(
+        summary,
+        [(line_id, count) for line_id, count, _ in lines],
+        lambda item: item.quantity_available_to_return,
+        what="shipped and not yet returned",
+        verb="return",
+        each=one_reason,
+    )
     return return_change(summary, change_id, asked, reasons, policy, refund_delivery)
 
 
