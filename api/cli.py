@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -15,7 +14,7 @@ import typer
 
 from api.cli_config import config_app
 from api.cli_db import db_app
-from api.cli_errors import fail, user_errors
+from api.cli_errors import fail, now_option, user_errors
 from api.cli_inventory import inventory_app
 from api.cli_orders import orders_app
 from api.cli_reconcile import reconcile_command
@@ -69,7 +68,7 @@ def preview(
             rules=loaded.rules,
             rules_version=loaded.version,
             stock=stock,
-            now=_request_time(now),
+            now=now_option(now),
             max_routes=max_routes,
             explain=_explain(explain),
         )
@@ -83,16 +82,6 @@ def _explain(value: str) -> Literal["relevant", "full"]:
     if value not in ("relevant", "full"):
         fail(f"--explain: expected 'relevant' or 'full', got {value!r}")
     return "full" if value == "full" else "relevant"
-
-
-def _request_time(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(tz=UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command()

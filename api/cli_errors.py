@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import NoReturn
 
 import typer
@@ -19,6 +20,17 @@ USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError)
 def fail(message: str) -> NoReturn:
     typer.echo(f"error: {' '.join(message.split())}", err=True)
     raise typer.Exit(2)
+
+
+def now_option(value: str | None) -> datetime:
+    """A ``--now`` option: an ISO 8601 date-time (UTC unless it says), or the clock's now."""
+    if value is None:
+        return datetime.now(tz=UTC)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @contextmanager

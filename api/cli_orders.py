@@ -14,7 +14,6 @@ it does not know the new reservations, so import while it is stopped, or use Red
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +35,8 @@ from api.cli_views import table as new_table
 from flows import order_queries as queries
 from flows import service_flows, service_rma
 from flows.bootstrap import Services, bootstrap
-from flows.errors import FlowError, InvalidDocument, Issue
+from flows.errors import FlowError, InvalidDocument
+from flows.json_lines import count_lines, decode_line, line_body
 from flows.order_sources import take_order
 from flows.settings import Settings
 
@@ -102,7 +102,7 @@ def import_orders(
     2 when the file cannot be read.
     """
     with _open(file) as stream:
-        total = _count_lines(stream)
+        total = count_lines(stream)
         report = ImportReport()
         with _services(read_only=False) as services, progress_bar() as progress:
             task = progress.add_task(f"importing {file.name}", total=total)
@@ -128,21 +128,12 @@ def _open(path: Path) -> Iterator[BinaryIO]:
         yield stream
 
 
-def _count_lines(stream: BinaryIO) -> int | None:
-    """The progress bar's total; None (a spinner) for a pipe, which cannot be read twice."""
-    if not stream.seekable():
-        return None
-    count = sum(1 for _ in stream)
-    stream.seek(0)
-    return count
-
-
 def _import_line(services: Services, number: int, raw: bytes, report: ImportReport) -> None:
-    body = _without_terminator(raw)
+    body = line_body(raw)
     if not body.strip():
         return
     try:
-        document, text = _decode(body, first=number == 1)
+        document, text = decode_line(body, first=number == 1)
         intake = take_order(services, document, text)
     except InvalidDocument as error:
         report.rejected.append((number, "; ".join(str(issue) for issue in error.issues)))
@@ -161,33 +152,6 @@ def _import_line(services: Services, number: int, raw: bytes, report: ImportRepo
         report.routed += intake.routed
     else:
         report.already_there += 1
-
-
-def _without_terminator(raw: bytes) -> bytes:
-    """The line's text exactly, without its "\\n" or "\\r\\n" (JSON Lines allows both)."""
-    if raw.endswith(b"\n"):
-        raw = raw[:-1]
-    return raw[:-1] if raw.endswith(b"\r") else raw
-
-
-def _decode(body: bytes, *, first: bool) -> tuple[Any, str]:
-    """The line's document and its text. Errors name the column, not json's "line 1": the
-    report already gives the file's line number."""
-    try:
-        # A byte order mark can only open the file; editors on Windows write one.
-        text = body.decode("utf-8-sig" if first else "utf-8")
-    except UnicodeDecodeError as error:
-        raise _unreadable(f"not UTF-8 text (byte {error.start + 1})") from None
-    try:
-        return json.loads(text), text
-    except json.JSONDecodeError as error:
-        raise _unreadable(f"not valid JSON: {error.msg} at column {error.colno}") from None
-    except (ValueError, RecursionError) as error:  # a 5000-digit number, [[[[... nested
-        raise _unreadable(f"not valid JSON: {error}") from None
-
-
-def _unreadable(message: str) -> InvalidDocument:
-    return InvalidDocument("order", [Issue("", message)])
 
 
 # -- show ---------------------------------------------------------------------------------

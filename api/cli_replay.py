@@ -20,10 +20,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.cli_errors import fail, user_errors
+from api.cli_errors import fail, now_option, user_errors
 from api.cli_views import progress as progress_bar
 from api.cli_views import table
-from api.cli_wave import MAX_TIME_LIMIT, Strategy, run_strategy, wave_time
+from api.cli_wave import MAX_TIME_LIMIT, Strategy, run_strategy
 from api.replay_report import LABELS, render
 from engine.network import Network
 from engine.order import Order
@@ -31,7 +31,8 @@ from engine.wave.answer import answers
 from engine.wave.exact import WaveParams
 from engine.wave.model import build_wave
 from engine.wave.replay import ReplaySide, compare
-from flows.wave_files import count_lines, open_orders, read_orders, read_setup
+from flows.json_lines import count_lines
+from flows.wave_files import open_orders, read_orders, read_setup
 from inventory.memory import MemoryInventory
 from rules.loader import LoadedRules, NetworkRefs, load_rules
 
@@ -75,7 +76,7 @@ def replay_command(
     """
     if not 0 < time_limit <= MAX_TIME_LIMIT:
         fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
-    moment = wave_time(now)
+    moment = now_option(now)
     _report_dir(out)
     params = WaveParams(time_limit=time_limit, seed=seed)
     names = _names(rules_a, rules_b)

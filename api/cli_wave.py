@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,7 +19,7 @@ import typer
 from rich.console import Console, Group
 from rich.table import Table
 
-from api.cli_errors import fail, user_errors
+from api.cli_errors import fail, now_option, user_errors
 from api.cli_views import progress as progress_bar
 from api.cli_views import table
 from engine.answer import PreviewAnswer
@@ -28,8 +27,9 @@ from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
 from engine.wave.strategies import plan_wave
+from flows.json_lines import count_lines
 from flows.wave_executor import ProcessExecutor
-from flows.wave_files import count_lines, open_orders, read_orders, read_setup
+from flows.wave_files import open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day
 MAX_WORKERS = 64
@@ -81,7 +81,7 @@ def wave_command(
         fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
     if not 1 <= workers <= MAX_WORKERS:
         fail(f"--workers: expected 1 to {MAX_WORKERS}, got {workers}")
-    moment = wave_time(now)
+    moment = now_option(now)
     kpis_path = out.with_suffix(".kpis.json")
     if not out.parent.is_dir():
         fail(f"--out: {out.parent} is not a directory")
@@ -127,16 +127,6 @@ def run_strategy(problem: WaveProblem, strategy: Strategy, params: WaveParams) -
         return plan_wave(problem, strategy.value, params)
     with ProcessExecutor(params.parallel) as executor:
         return plan_wave(problem, strategy.value, params, executor)
-
-
-def wave_time(value: str | None) -> datetime:
-    if value is None:
-        return datetime.now(tz=UTC)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _write(

@@ -56,7 +56,8 @@ def refund(services: Services, change_id: str) -> bool:
             _refund_refused(uow, summary.id, change, str(refused))
             uow.commit()
         return False
-    credit = sum(leg.amount for leg in legs if leg.key != change.id)
+    assert summary.payment is not None  # else _legs refused
+    credit = summary.payment.refund_split(change.refund)[1]  # through the original's payment
     with services.uow() as uow:
         locked = uow.summary(summary.id)
         if uow.refund_done(change.id) and locked.payment is not None:

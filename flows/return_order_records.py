@@ -8,6 +8,7 @@ The ``idempotency_key``/``fingerprint`` columns: those of the creation.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -91,20 +92,7 @@ class StoredReturnOrder(NamedTuple):
 
 
 def _return_order_values(ro: ReturnOrder) -> dict[str, Any]:
-    lines = [
-        {
-            "line_id": x.line_id,
-            "sku": x.sku,
-            "reason": x.reason,
-            "quantity_expected": x.quantity_expected,
-            "quantity_received": x.quantity_received,
-            "quantity_returned": x.quantity_returned,
-            "quantity_rejected": x.quantity_rejected,
-            "quantity_canceled": x.quantity_canceled,
-            "rejection_reasons": x.rejection_reasons,
-        }
-        for x in ro.lines
-    ]
+    lines = [dataclasses.asdict(x) for x in ro.lines]  # read back as ReturnOrderLine(**x)
     receipts = [
         {"change_order_id": r.change_order_id, "key": r.key, "fingerprint": r.fingerprint}
         for r in ro.receipts

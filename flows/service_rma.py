@@ -13,6 +13,7 @@ restocked at the receiving location when their reason says so.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -209,18 +210,7 @@ def return_order_document(stored: StoredReturnOrder) -> dict[str, Any]:
         "status": ro.status,
         "location_id": ro.location_id,
         "lines": [
-            {
-                "line_id": x.line_id,
-                "sku": x.sku,
-                "reason": x.reason,
-                "quantity_expected": x.quantity_expected,
-                "quantity_received": x.quantity_received,
-                "quantity_returned": x.quantity_returned,
-                "quantity_rejected": x.quantity_rejected,
-                "quantity_canceled": x.quantity_canceled,
-                "quantity_outstanding": x.quantity_outstanding,
-                "rejection_reasons": list(x.rejection_reasons),
-            }
+            dataclasses.asdict(x) | {"quantity_outstanding": x.quantity_outstanding}
             for x in ro.lines
         ],
         "change_order_ids": ro.change_order_ids,

@@ -10,19 +10,19 @@ the others. An unknown SKU is no error: the wave simply has none of it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from engine.delivery import resolve_method
 from engine.errors import PreviewInputError, UnknownLocation
 from engine.network import Network
 from engine.order import Order
 from flows.documents import network_from_document, order_from_document, read_document
-from flows.errors import FlowError, InvalidDocument, Issue
+from flows.errors import FlowError, InvalidDocument
+from flows.json_lines import decode_line, line_body
 from inventory.memory import MemoryInventory
 from inventory.records import read_records_file
 from rules.loader import LoadedRules, NetworkRefs, load_rules
@@ -70,16 +70,6 @@ def open_orders(path: Path) -> Iterator[BinaryIO]:
         yield stream
 
 
-def count_lines(stream: BinaryIO) -> int | None:
-    """Lines in the file (a progress bar's total), or ``None`` for a pipe, which cannot be
-    read twice."""
-    if not stream.seekable():
-        return None
-    count = sum(1 for _ in stream)
-    stream.seek(0)
-    return count
-
-
 def read_orders(
     stream: BinaryIO, network: Network, on_line: Callable[[], object] | None = None
 ) -> WaveOrders:
@@ -104,10 +94,10 @@ def read_orders(
 
 
 def _order(raw: bytes, *, first: bool, network: Network) -> Order | None:
-    body = raw.rstrip(b"\r\n")
+    body = line_body(raw)
     if not body.strip():
         return None
-    order = order_from_document(_decode(body, first=first))
+    order = order_from_document(decode_line(body, first=first)[0])
     delivery = order.delivery
     if delivery.method == "pickup" and delivery.location_id not in network.index:
         raise UnknownLocation(
@@ -115,26 +105,6 @@ def _order(raw: bytes, *, first: bool, network: Network) -> Order | None:
         )
     resolve_method(order, network)  # an unknown delivery method, or one of the wrong kind
     return order
-
-
-def _decode(body: bytes, *, first: bool) -> Any:
-    """The line's JSON. Errors name the column, not json's "line 1": the report gives the
-    file's line number."""
-    try:
-        # A byte order mark can only open the file; editors on Windows write one.
-        text = body.decode("utf-8-sig" if first else "utf-8")
-    except UnicodeDecodeError as error:
-        raise _unreadable(f"not UTF-8 text (byte {error.start + 1})") from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise _unreadable(f"not valid JSON: {error.msg} at column {error.colno}") from None
-    except (ValueError, RecursionError) as error:  # a 5000-digit number, [[[[... nested
-        raise _unreadable(f"not valid JSON: {error}") from None
-
-
-def _unreadable(message: str) -> InvalidDocument:
-    return InvalidDocument("order", [Issue("", message)])
 
 
 def _why(error: InvalidDocument | PreviewInputError) -> str:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from engine.order import Order
 from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
 from engine.wave.model import build_wave
+from engine.wave.strategies import Strategy as Strategy
 from engine.wave.strategies import plan_wave
 from flows.bootstrap import Services
 from flows.errors import FlowError
@@ -38,8 +39,6 @@ from flows.order_schema import wave_jobs
 from flows.service_flows import KeyReused, fingerprint_of
 from summary.errors import InvalidRequest
 
-Strategy = Literal["sequential", "optimize", "nearest", "fewest_splits"]
-STRATEGIES: tuple[str, ...] = get_args(Strategy)
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 ORDERS = TypeAdapter(list[Order])
 

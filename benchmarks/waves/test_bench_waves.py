@@ -36,11 +36,12 @@ import pytest
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from benchmarks.waves.generator import WaveSpec, generate
-from engine.wave.baselines import fewest_splits, nearest, sequential
+from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost
-from engine.wave.exact import WaveParams, optimize
+from engine.wave.exact import WaveParams
 from engine.wave.kpi import kpis
 from engine.wave.model import WavePlan, WaveProblem
+from engine.wave.strategies import plan_wave
 
 STRATEGIES = ("sequential", "nearest", "fewest_splits", "optimize")
 FULL = os.environ.get("OMNIROUTE_BENCH_WAVES", "") == "full"
@@ -53,15 +54,7 @@ Figures = dict[str, float | None]
 
 
 def run_strategy(name: str, problem: WaveProblem, time_limit: float, seed: int) -> WavePlan:
-    if name == "sequential":
-        return sequential(problem)
-    if name == "nearest":
-        return nearest(problem)
-    if name == "fewest_splits":
-        return fewest_splits(problem)
-    if name == "optimize":
-        return optimize(problem, WaveParams(time_limit=time_limit, seed=seed))
-    raise ValueError(f"unknown strategy {name!r}; expected one of {STRATEGIES}")
+    return plan_wave(problem, name, WaveParams(time_limit=time_limit, seed=seed))
 
 
 def figures(problem: WaveProblem, plan: WavePlan, wall_s: float) -> Figures:

@@ -84,22 +84,17 @@ def variable_count(orders: Sequence[WaveOrder], stock: IntArray) -> int:
     return count
 
 
-def _add_order(
-    model: mathopt.Model, order: WaveOrder, stock: IntArray, integer: bool = True
-) -> _OrderVars:
-    """The order's variables and constraints (``integer=False``: its LP relaxation). Only
-    candidates holding some of its SKUs get variables."""
+def _add_order(model: mathopt.Model, order: WaveOrder, stock: IntArray) -> _OrderVars:
+    """The order's variables and constraints; only candidates holding some of its SKUs get
+    variables."""
     vars_ = _OrderVars()
     sub = order.problem
     if sub is None:
         return vars_
     objective = model.objective
 
-    def binary() -> Var:
-        return model.add_binary_variable() if integer else model.add_variable(lb=0, ub=1)
-
     opened = []
-    routed = binary() if sub.ship_complete else None
+    routed = model.add_binary_variable() if sub.ship_complete else None
     for c in range(sub.n_candidates):
         tops = []
         for line, qty in enumerate(sub.quantity):
@@ -109,13 +104,13 @@ def _add_order(
                 tops.append((line, top))
         if not tops:
             continue
-        fo = binary()
+        fo = model.add_binary_variable()
         opened.append(fo)
         vars_.fo[c] = fo
         _add(objective, fo, float(sub.fixed_cost[c]))
         shipped = []
         for line, top in tops:
-            x = model.add_variable(lb=0, ub=top, is_integer=integer)
+            x = model.add_integer_variable(lb=0, ub=top)
             vars_.x[line, c] = x
             _add(objective, x, float(sub.unit_cost[c]))
             model.add_linear_constraint(x <= top * fo)
@@ -143,7 +138,7 @@ def _add_order(
         if not sub.line_split and len(on_line) > 1:
             picks = []
             for _, x in on_line:
-                pick = binary()
+                pick = model.add_binary_variable()
                 model.add_linear_constraint(x <= qty * pick)
                 picks.append(pick)
             model.add_linear_constraint(sum(picks) <= 1)

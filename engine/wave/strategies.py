@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Literal, get_args
+
 from engine.wave.baselines import fewest_splits, nearest, sequential
 from engine.wave.exact import WaveParams, optimize
 from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.search import Executor
 
-STRATEGIES = ("optimize", "sequential", "fewest_splits", "nearest")
+Strategy = Literal["optimize", "sequential", "fewest_splits", "nearest"]
+STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
 
 
 def plan_wave(
