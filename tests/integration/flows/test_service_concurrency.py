@@ -1,4 +1,4 @@
-"""The same refund-causing cancel from two workers at once: the money moves exactly once."""
+"""Refund-causing service actions from two workers at once: the money moves exactly once."""
 
 from __future__ import annotations
 
@@ -67,33 +67,6 @@ def cancel(services: Services, key: str) -> Any:
     )
 
 
-@pytest.mark.parametrize("same_key", [True, False])
-def test_the_same_cancel_from_two_workers_at_once_refunds_exactly_once(
-    workers: tuple[Services, Services], same_key: bool
-) -> None:
-    first, second = workers
-    summary_id = shipped_then_open(first)
-
-    def submit(n: int) -> Any:
-        try:
-            return cancel(first if n % 2 else second, "k" if same_key else f"k-{n}")
-        except InvalidRequest as refused:  # nothing left to cancel: the other one won
-            return refused
-
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(submit, range(4)))
-    done = [a for a in answers if isinstance(a, dict)]
-    assert len({a["change_order_id"] for a in done}) == 1
-    assert all(isinstance(a, InvalidRequest) for a in answers if not isinstance(a, dict))
-    assert len(done) == (4 if same_key else 1)
-    after = order_queries.order_summary(first, summary_id)
-    assert after["payment"]["refunded"] == 270
-    assert first.gateway.refunded == 270  # type: ignore[attr-defined]
-    assert after["items"][1]["quantity_canceled"] == 1
-    changes = service_flows.change_orders(first, summary_id)["change_orders"]
-    assert [(c["refund"], c["refund_status"]) for c in changes] == [(270, "done")]
-
-
 def direct_return(services: Services, key: str) -> Any:
     body = {"lines": [{"line_id": "1", "quantity": 1, "reason": "damaged"}]}
     return service_flows.direct_return(
@@ -107,32 +80,41 @@ def direct_return(services: Services, key: str) -> Any:
     )
 
 
+# (action, its kind, what it refunds, the line it takes, the quantity that line records)
+ACTIONS = {
+    "cancel": (cancel, "cancel", 270, 1, "quantity_canceled"),  # half the delivery + tax
+    "return": (direct_return, "return", 1000, 0, "quantity_returned"),  # line 1: 10.00
+}
+
+
 @pytest.mark.parametrize("same_key", [True, False])
-def test_a_return_of_the_same_line_from_two_workers_at_once_refunds_exactly_once(
-    workers: tuple[Services, Services], same_key: bool
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_the_same_refunding_action_from_two_workers_at_once_refunds_exactly_once(
+    workers: tuple[Services, Services], same_key: bool, action: str
 ) -> None:
+    submit_one, kind, refunded, line, quantity = ACTIONS[action]
     first, second = workers
     summary_id = shipped_then_open(first)
 
     def submit(n: int) -> Any:
         try:
-            return direct_return(first if n % 2 else second, "r" if same_key else f"r-{n}")
-        except InvalidRequest as refused:  # nothing left to return: the other one won
+            return submit_one(first if n % 2 else second, "k" if same_key else f"k-{n}")
+        except InvalidRequest as refused:  # nothing left to take: the other one won
             return refused
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(submit, range(4)))
     done = [a for a in answers if isinstance(a, dict)]
     assert len({a["change_order_id"] for a in done}) == 1
+    assert all(isinstance(a, InvalidRequest) for a in answers if not isinstance(a, dict))
     assert len(done) == (4 if same_key else 1)
-    # line 1: 10.00, no tax, no discount; the delivery charge stays (line 2 may still ship)
     after = order_queries.order_summary(first, summary_id)
-    assert after["payment"]["refunded"] == 1000
-    assert first.gateway.refunded == 1000  # type: ignore[attr-defined]
-    assert after["items"][0]["quantity_returned"] == 1
+    assert after["payment"]["refunded"] == refunded
+    assert first.gateway.refunded == refunded  # type: ignore[attr-defined]
+    assert after["items"][line][quantity] == 1
     changes = service_flows.change_orders(first, summary_id)["change_orders"]
     assert [(c["kind"], c["refund"], c["refund_status"]) for c in changes] == [
-        ("return", 1000, "done")
+        (kind, refunded, "done")
     ]
 
 
