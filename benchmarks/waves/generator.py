@@ -64,6 +64,7 @@ PROFILE: dict[str, Any] = {
 }  # fmt: skip
 SHORT_HEAD = 0.1  # the most popular tenth of the catalogue is short
 LINE_COUNT_P = (0.5, 0.28, 0.14, 0.08)  # 1..4 lines
+BIG_CART_LINES = (10, 30)  # a big cart's lines, uniform (a B2B reorder, a holiday basket)
 QUANTITY_P = (0.8, 0.15, 0.05)  # 1..3 units
 REPEAT_SKU = 0.05  # a line repeats the previous line's SKU
 MARKETPLACE = 0.1
@@ -108,6 +109,7 @@ class WaveSpec:
     locations: int = 100
     skus: int = 2_000
     seed: int = 1
+    big_carts: bool = False  # every order 10-30 lines instead of 1-4
 
     def __post_init__(self) -> None:
         if min(self.orders, self.locations, self.skus) < 1:
@@ -256,7 +258,10 @@ def _orders(
 ) -> tuple[list[Document], IntArray]:
     """The orders, and the units they ask per SKU (popularity order)."""
     skus = sample_skus(spec.skus)
-    counts = rng.choice(np.arange(1, len(LINE_COUNT_P) + 1), spec.orders, p=LINE_COUNT_P)
+    if spec.big_carts:
+        counts = rng.integers(BIG_CART_LINES[0], BIG_CART_LINES[1] + 1, spec.orders)
+    else:
+        counts = rng.choice(np.arange(1, len(LINE_COUNT_P) + 1), spec.orders, p=LINE_COUNT_P)
     n_lines = int(counts.sum())
     picks = rng.choice(spec.skus, n_lines, p=sku_popularity(spec.skus))
     repeat = rng.random(n_lines) < REPEAT_SKU

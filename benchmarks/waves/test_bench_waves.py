@@ -96,6 +96,8 @@ def sequential_cost(spec: WaveSpec) -> float:
 
 def cells() -> Iterator[object]:
     yield pytest.param(SMOKE, SMOKE_TIME_LIMIT, id="100x20-seed1")
+    big = WaveSpec(orders=100, locations=20, skus=200, seed=1, big_carts=True)
+    yield pytest.param(big, SMOKE_TIME_LIMIT, id="100x20-big-carts-seed1")
     skip = pytest.mark.skipif(not FULL, reason="set OMNIROUTE_BENCH_WAVES=full")
     for orders, locations, seconds in FULL_SHAPES:
         limit = float(TIME_LIMIT) if TIME_LIMIT else seconds
@@ -158,6 +160,7 @@ def _child(args: argparse.Namespace, strategy: str, seed: int) -> dict[str, obje
         sys.executable, "-m", "benchmarks.waves.test_bench_waves", "--one", strategy,
         "--orders", str(args.orders), "--locations", str(args.locations),
         "--skus", str(args.skus), "--seeds", str(seed), "--time-limit", str(args.time_limit),
+        *(["--big-carts"] if args.big_carts else []),
     ]  # fmt: skip
     try:
         done = subprocess.run(
@@ -230,10 +233,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=30.0, help="optimize's, seconds")
     parser.add_argument("--timeout", type=float, default=180.0, help="per run, seconds")
     parser.add_argument("--json", help="write every run's figures here")
+    parser.add_argument("--big-carts", action="store_true", help="10-30 lines an order")
     parser.add_argument("--one", choices=STRATEGIES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        spec = WaveSpec(args.orders, args.locations, args.skus, args.seeds[0])
+        spec = WaveSpec(args.orders, args.locations, args.skus, args.seeds[0], args.big_carts)
         print(json.dumps(one(spec, args.one, args.time_limit)))
         return 0
     runs = []
