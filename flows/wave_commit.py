@@ -17,23 +17,9 @@ from engine.order import Order as EngineOrder
 from engine.wave.exact import WaveParams
 from flows.bootstrap import Services
 from flows.order_routing import NotManaged, carry_out, engine_orders, plan_routed
-from flows.order_store import NotFound
 from flows.wave_jobs import WaveOutcome, run_wave
-from summary.errors import InvalidRequest
 
 Entry = tuple[str, str, EngineOrder]  # (summary id, delivery group id, what it routes)
-
-
-def check_summaries(services: Services, keys: Sequence[str]) -> None:
-    """Every key names a managed summary (``order_summaries[i]`` otherwise)."""
-    with services.uow() as uow:
-        for i, key in enumerate(keys):
-            try:
-                summary = uow.summary(key, lock=False)
-            except NotFound:
-                raise InvalidRequest(f"order_summaries[{i}]", f"no order summary {key!r}") from None
-            if not summary.managed:
-                raise InvalidRequest(f"order_summaries[{i}]", f"order summary {key!r} is unmanaged")
 
 
 def run_summaries(

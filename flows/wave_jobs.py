@@ -137,8 +137,6 @@ def job_plan(services: Services, job_id: str) -> tuple[str, str]:
 
 def _check_source(services: Services, request: WaveRequest) -> None:
     """Orders inline, or recorded summaries (the only ones a wave may commit)."""
-    from flows.wave_commit import check_summaries  # it builds on this module
-
     if bool(request.orders) == bool(request.order_summaries):
         raise InvalidRequest("orders", "give either orders or order_summaries")
     if request.commit and not request.order_summaries:
@@ -147,6 +145,18 @@ def _check_source(services: Services, request: WaveRequest) -> None:
         check_orders(request.orders, services.config().network)
     else:
         check_summaries(services, request.order_summaries)
+
+
+def check_summaries(services: Services, keys: Sequence[str]) -> None:
+    """Every key names a managed summary (``order_summaries[i]`` otherwise)."""
+    with services.uow() as uow:
+        for i, key in enumerate(keys):
+            try:
+                summary = uow.summary(key, lock=False)
+            except NotFound:
+                raise InvalidRequest(f"order_summaries[{i}]", f"no order summary {key!r}") from None
+            if not summary.managed:
+                raise InvalidRequest(f"order_summaries[{i}]", f"order summary {key!r} is unmanaged")
 
 
 def check_orders(orders: Sequence[Order], network: Network) -> None:
