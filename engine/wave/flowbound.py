@@ -10,61 +10,108 @@ Costs are integers for the flow: scaled and rounded down, which keeps it a lower
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
+import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from engine.wave.model import NO_LIMIT, WaveProblem
+from engine.wave.model import NO_LIMIT, IntArray, WaveProblem
+
+IntLike = IntArray | list[int]
 
 SCALE = 1_000  # cost units per minor unit of the objective
 
 
 def flow_bound(problem: WaveProblem) -> float | None:
-    """The bound, or ``None`` if the flow solver fails (then the caller has others)."""
+    """The bound, or ``None`` if the flow solver fails (then the caller has others).
+
+    Nodes: source 0, sink 1, then one per (SKU, location) stock, one per location, and one
+    per *kind* of line: lines of the same SKU with the same usable stock and unit costs at
+    the same locations are one node holding all their units (the same flow, exactly: any
+    flow out of it splits back into its lines), so a 100,000-order wave stays small."""
+    n_skus, n_locations = problem.stock.shape
+    held0 = 2
+    at0 = held0 + n_skus * n_locations
+    kinds = _line_kinds(problem)
+    total = sum(kind.units for kind in kinds.values())
+    if total == 0:
+        return 0.0
+    arcs = _Arcs()
+    for k, kind in enumerate(kinds.values()):
+        here = at0 + n_locations + k
+        arcs.add([0], [here], [kind.units], [0])
+        held = held0 + kind.sku * n_locations + kind.locations
+        caps = np.minimum(kind.usable, kind.units)
+        arcs.add(np.full(held.size, here), held, caps, kind.gains)
+    sku, loc = np.nonzero(problem.stock)
+    arcs.add(held0 + sku * n_locations + loc, at0 + loc, problem.stock[sku, loc], loc * 0)
+    room = np.where(problem.capacity == NO_LIMIT, total, problem.capacity)
+    arcs.add(at0 + np.arange(n_locations), np.ones(n_locations, np.int64), room, room * 0)
+    arcs.add([0], [1], [total], [0])  # left unfilled
     flow = min_cost_flow.SimpleMinCostFlow()
-    source, sink = 0, 1
-    nodes: dict[tuple[str, int, int], int] = {}
+    flow.add_arcs_with_capacity_and_unit_cost(*arcs.arrays())
+    flow.set_node_supply(0, total)
+    flow.set_node_supply(1, -total)
+    if flow.solve() != flow.OPTIMAL:
+        return None
+    penalties = sum(kind.penalty * kind.units for kind in kinds.values())
+    return penalties + float(flow.optimal_cost()) / SCALE
 
-    def node(kind: str, a: int, b: int = 0) -> int:
-        return nodes.setdefault((kind, a, b), len(nodes) + 2)
 
-    total_units = 0
-    penalties = 0.0
-    for o, order in enumerate(problem.orders):
+@dataclass(eq=False)
+class _Kind:
+    """Lines of one SKU that may take the same units at the same locations and costs."""
+
+    sku: int
+    penalty: float
+    locations: IntArray  # network index of each location that may serve them
+    usable: IntArray  # units of the SKU they may take there
+    gains: IntArray  # scaled unit cost less the penalty, rounded down
+    units: int = 0
+
+
+def _line_kinds(problem: WaveProblem) -> dict[bytes, _Kind]:
+    kinds: dict[bytes, _Kind] = {}
+    for order in problem.orders:
         sub = order.problem
         if sub is None:
             continue
+        stocked = problem.stock[np.ix_(order.skus, order.locations)] > 0
+        gains = np.floor((sub.unit_cost - sub.unfilled_unit_penalty) * SCALE).astype(np.int64)
         for line, qty in enumerate(sub.quantity):
-            total_units += qty
-            penalties += sub.unfilled_unit_penalty * qty
-            here = node("line", o, line)
-            flow.add_arc_with_capacity_and_unit_cost(source, here, qty, 0)
             row = sub.line_sku[line]
+            cand = np.flatnonzero((sub.stock[row] > 0) & stocked[row])
             sku = int(order.skus[row])
-            for c in range(sub.n_candidates):
-                usable = min(qty, int(sub.stock[row, c]))
-                loc = int(order.locations[c])
-                if usable == 0 or problem.stock[sku, loc] == 0:
-                    continue
-                gain = float(sub.unit_cost[c]) - sub.unfilled_unit_penalty
-                cost = math.floor(gain * SCALE)
-                flow.add_arc_with_capacity_and_unit_cost(here, node("held", sku, loc), usable, cost)
-    if total_units == 0:
-        return 0.0
-    for (kind, sku, loc), held in list(nodes.items()):
-        if kind == "held":
-            flow.add_arc_with_capacity_and_unit_cost(
-                held, node("at", loc), int(problem.stock[sku, loc]), 0
+            locations, usable = order.locations[cand], sub.stock[row, cand]
+            key = b"".join(
+                (
+                    np.array([sku, sub.unfilled_unit_penalty]).tobytes(),
+                    locations.tobytes(),
+                    usable.tobytes(),
+                    gains[cand].tobytes(),
+                )
             )
-    for (kind, loc, _), at in list(nodes.items()):
-        if kind == "at":
-            room = int(problem.capacity[loc])
-            flow.add_arc_with_capacity_and_unit_cost(
-                at, sink, total_units if room == NO_LIMIT else room, 0
-            )
-    flow.add_arc_with_capacity_and_unit_cost(source, sink, total_units, 0)  # left unfilled
-    flow.set_node_supply(source, total_units)
-    flow.set_node_supply(sink, -total_units)
-    if flow.solve() != flow.OPTIMAL:
-        return None
-    return penalties + float(flow.optimal_cost()) / SCALE
+            kind = kinds.get(key)
+            if kind is None:
+                kind = kinds[key] = _Kind(
+                    sku, sub.unfilled_unit_penalty, locations, usable, gains[cand]
+                )
+            kind.units += qty
+    return kinds
+
+
+class _Arcs:
+    """Arcs gathered in chunks, handed to the solver at once."""
+
+    def __init__(self) -> None:
+        self.chunks: list[tuple[IntLike, IntLike, IntLike, IntLike]] = []
+
+    def add(self, tails: IntLike, heads: IntLike, caps: IntLike, costs: IntLike) -> None:
+        self.chunks.append((tails, heads, caps, costs))
+
+    def arrays(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+        tails, heads, caps, costs = (
+            np.concatenate([np.asarray(chunk[k], dtype=np.int64) for chunk in self.chunks])
+            for k in range(4)
+        )
+        return tails, heads, caps, costs

@@ -102,7 +102,9 @@ def build_wave(
     for order in orders:
         built, kept_back = _wave_order(order, network, rules, atf, row, now)
         wave_orders.append(built)
-        np.maximum(buffer, kept_back, out=buffer)
+        if kept_back is not None:  # only the order's own SKUs and candidates: waves are big
+            at = np.ix_(built.skus, built.locations)
+            buffer[at] = np.maximum(buffer[at], kept_back)
     capacity = np.array(
         [
             NO_LIMIT if loc.daily_capacity_units is None else loc.daily_capacity_units
@@ -129,12 +131,12 @@ def _wave_order(
     atf: IntArray,
     row: dict[str, int],
     now: datetime,
-) -> tuple[WaveOrder, IntArray]:
-    """The order's part of the wave, and the buffer its policy keeps per SKU and location."""
+) -> tuple[WaveOrder, IntArray | None]:
+    """The order's part of the wave, and the buffer its policy keeps per SKU and candidate
+    (``None`` when no location may serve it)."""
     skus, line_sku = sku_rows(order)
     rows = np.array([row[sku] for sku in skus], dtype=np.int64)
     units = sum(line.quantity for line in order.lines)
-    kept_back = np.zeros_like(atf)
     policy = select_policy(rules, order)
     cands: Candidates | None = None
     if policy is not None:
@@ -151,13 +153,13 @@ def _wave_order(
     if cands is None or cands.problem is None:
         nothing = np.zeros(0, dtype=np.int64)
         unrouted = WaveOrder(order.id, units, None, nothing, rows, np.zeros(0), order, cands)
-        return unrouted, kept_back
+        return unrouted, None
     locations = cands.locations.astype(np.int64)
     usable = cands.problem.stock
     available = atf[np.ix_(rows, locations)]
     # what the policy keeps back: all of it where nothing is usable
     held = np.where(usable > 0, available - usable, available)
-    kept_back[np.ix_(rows, locations)] = np.maximum(held, 0)
+    kept_back = np.maximum(held, 0)
     wave_order = WaveOrder(
         order.id,
         units,
