@@ -10,6 +10,7 @@ and written.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -28,11 +29,12 @@ from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
 from engine.wave.strategies import plan_wave
 from flows.json_lines import count_lines
-from flows.wave_executor import ProcessExecutor
+from flows.wave_executor import ExecutorKind, make_executor
 from flows.wave_files import open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day
 MAX_WORKERS = 64
+RAY_ADDRESS_VARIABLE = "OMNIROUTE_RAY_ADDRESS"
 TOP_LOCATIONS = 10
 
 
@@ -61,8 +63,25 @@ def wave_command(
     now: Annotated[str | None, typer.Option(help="wave time, ISO 8601 (default: now)")] = None,
     workers: Annotated[
         int,
-        typer.Option(help="processes optimize's search routes neighbourhoods in (1: in turn)"),
+        typer.Option(help="neighbourhoods optimize's search routes at once (1: in turn)"),
     ] = 1,
+    executor: Annotated[
+        ExecutorKind | None,
+        typer.Option(
+            help="where optimize's search routes them: inline (here, in turn), process (a pool"
+            " of --workers processes) or ray (a Ray cluster; the 'ray' extra)."
+            " Default: process when --workers is above 1, else inline",
+            show_default=False,
+        ),
+    ] = None,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="the Ray cluster to join (host:port of its head, or auto). Default:"
+            f" ${RAY_ADDRESS_VARIABLE}, else a local Ray instance of --workers CPUs",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Route a wave of orders together and write its plan and KPIs.
 
@@ -81,6 +100,10 @@ def wave_command(
         fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
     if not 1 <= workers <= MAX_WORKERS:
         fail(f"--workers: expected 1 to {MAX_WORKERS}, got {workers}")
+    if ray_address is not None and executor is not ExecutorKind.ray:
+        fail("--ray-address: only with --executor ray")
+    if executor is ExecutorKind.ray:
+        ray_address = ray_address or os.environ.get(RAY_ADDRESS_VARIABLE) or None
     moment = now_option(now)
     kpis_path = out.with_suffix(".kpis.json")
     if not out.parent.is_dir():
@@ -105,7 +128,7 @@ def wave_command(
                 now=moment,
             )
             params = WaveParams(time_limit=time_limit, seed=seed, parallel=workers)
-            plan = run_strategy(problem, strategy, params)
+            plan = run_strategy(problem, strategy, params, executor, ray_address)
             planned = answers(
                 problem,
                 plan,
@@ -121,11 +144,21 @@ def wave_command(
         raise typer.Exit(1)
 
 
-def run_strategy(problem: WaveProblem, strategy: Strategy, params: WaveParams) -> WavePlan:
-    """``params.parallel`` above 1: the search's neighbourhoods go to as many processes."""
-    if params.parallel == 1 or strategy is not Strategy.optimize:
+def run_strategy(
+    problem: WaveProblem,
+    strategy: Strategy,
+    params: WaveParams,
+    kind: ExecutorKind | None = None,
+    address: str | None = None,
+) -> WavePlan:
+    """optimize's search routes ``params.parallel`` neighbourhoods at once through an executor
+    of ``kind`` (default: a pool of as many processes when above 1, else in turn here);
+    ``address``: the Ray cluster to join. The baselines need none."""
+    if kind is None:
+        kind = ExecutorKind.process if params.parallel > 1 else ExecutorKind.inline
+    if strategy is not Strategy.optimize or kind is ExecutorKind.inline:
         return plan_wave(problem, strategy.value, params)
-    with ProcessExecutor(params.parallel) as executor:
+    with make_executor(kind, params.parallel, address) as executor:
         return plan_wave(problem, strategy.value, params, executor)
 
 

@@ -3,7 +3,9 @@ bad lines reported by number without losing the rest, exit 2 for files it cannot
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +14,9 @@ from typer.testing import CliRunner, Result
 
 from api.cli import app
 from engine.answer import PreviewAnswer
+from flows.wave_ray import RAY_MISSING
 from tests.e2e.conftest import DATA
+from tests.support.fixtures import _missing
 
 NOW = "2026-11-27T10:00:00+00:00"
 STRATEGIES = ("optimize", "sequential", "fewest_splits", "nearest")
@@ -232,8 +236,17 @@ def test_a_plan_in_a_missing_directory_exits_2(tmp_path: Path) -> None:
         (["--time-limit", "nan"], "--time-limit"),
         (["--now", "yesterday"], "--now"),
         (["--strategy", "cheapest"], "cheapest"),
+        (["--executor", "cluster"], "cluster"),
+        (["--ray-address", "auto"], "--ray-address: only with --executor ray"),
     ],
-    ids=["zero-time-limit", "nan-time-limit", "bad-now", "unknown-strategy"],
+    ids=[
+        "zero-time-limit",
+        "nan-time-limit",
+        "bad-now",
+        "unknown-strategy",
+        "unknown-executor",
+        "ray-address-without-ray",
+    ],
 )
 def test_a_bad_flag_exits_2(tmp_path: Path, flags: list[str], expected: str) -> None:
     result = wave(write_orders(tmp_path, ORDERS), tmp_path / "plan.jsonl", *flags)
@@ -257,3 +270,27 @@ def test_workers_take_a_count_from_1(tmp_path: Path) -> None:
     refused = wave(orders, tmp_path / "other.jsonl", "--workers", "0")
     assert refused.exit_code == 2
     assert "--workers" in refused.output
+
+
+def test_the_ray_executor_plans_the_wave_as_in_this_process(tmp_path: Path) -> None:
+    """A local Ray instance of --workers CPUs, started and stopped by the command."""
+    if importlib.util.find_spec("ray") is None:
+        _missing("ray", "install the extra: pip install -e '.[ray]' (or '.[dev]')")
+    orders = write_orders(tmp_path, ORDERS)
+    here, spread = tmp_path / "here.jsonl", tmp_path / "ray.jsonl"
+    done = wave(orders, here, "--seed", "3", "--time-limit", "10")
+    assert done.exit_code == 0, done.output
+    done = wave(orders, spread, "--seed", "3", "--time-limit", "10", "--executor", "ray")
+    assert done.exit_code == 0, done.output
+    assert spread.read_bytes() == here.read_bytes()
+
+
+def test_without_ray_the_ray_executor_exits_2_naming_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # `import ray` fails as if not installed
+    out = tmp_path / "plan.jsonl"
+    result = wave(write_orders(tmp_path, ORDERS), out, "--executor", "ray", "--workers", "2")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [f"error: {RAY_MISSING}"]
+    assert not out.exists()
