@@ -1,23 +1,28 @@
 """Waves on random tiny instances: every strategy's plan is feasible, ``optimize`` reaches
-the exhaustive optimum and is never worse than ``sequential``; the same input gives the same
-plan. Instances reuse the preview brute-force suite's random networks, policies and stock,
-with several orders sharing the stock and some locations capped."""
+the exhaustive optimum and is never worse than ``sequential``, ``fewest_splits`` picks what
+trying every set of locations picks; the same input gives the same plan. Instances reuse
+the preview brute-force suite's random networks, policies and stock, with several orders
+sharing the stock and some locations capped."""
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import random
+from collections import Counter
 
 import numpy as np
 import pytest
 
-from engine.wave.baselines import fewest_splits, nearest, sequential
+from engine.costing import build_route
+from engine.problem import Route, RoutingProblem
+from engine.wave.baselines import _fewest, _in_arrival_order, fewest_splits, nearest, sequential
 from engine.wave.check import check_plan, plan_cost
 from engine.wave.exact import WaveParams, optimize
 from engine.wave.flowbound import flow_bound
 from engine.wave.kpi import kpis
-from engine.wave.model import NO_LIMIT, WaveProblem, build_wave
+from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WaveProblem, build_wave
 from rules.schema import Rules
 from tests.unit.preview.test_preview_bruteforce import (
     NOW,
@@ -144,3 +149,106 @@ def test_neighbourhoods_routed_at_once_keep_the_plan_feasible(seed: int) -> None
     assert check_plan(wave, searched) == []
     assert plan_cost(wave, searched) <= plan_cost(wave, sequential(wave)) + 1e-6
     assert best_cost(wave) - 1e-6 <= plan_cost(wave, searched)
+
+
+# -- fewest_splits' search against every set of locations ------------------------------------
+
+
+def reference_fill(sub: RoutingProblem, order_of: list[int], room: list[int]) -> Route | None:
+    """Salesforce's fill, written out: lines from the locations in turn, each taking what
+    it can (a line that may not split only whole), at most ``max_locations`` of them."""
+    need, stock = list(sub.quantity), sub.stock.copy()
+    shipped: list[tuple[int, int, int]] = []
+    used: set[int] = set()
+    for loc in order_of:
+        if len(used) == sub.max_locations or sum(need) == 0:
+            break
+        free = room[loc]
+        for line, wanted in enumerate(need):
+            take = min(wanted, int(stock[sub.line_sku[line], loc]), free)
+            if take > 0 and (sub.line_split or take == sub.quantity[line]):
+                shipped.append((loc, line, take))
+                need[line] -= take
+                stock[sub.line_sku[line], loc] -= take
+                free -= take
+                used.add(loc)
+    if not shipped or (sub.ship_complete and sum(need) > 0):
+        return None
+    return build_route(sub, shipped)
+
+
+def reference_fewest(distance: list[float], sub: RoutingProblem, room: list[int]) -> Route | None:
+    """Every set of stocked locations, smallest first: the covering one (filled nearest
+    first, each ships, nothing unfilled) with the least average distance, the first such in
+    candidate order; none covers: the fill of all of them nearest first."""
+    stocked = [c for c in range(sub.n_candidates) if room[c] > 0 and sub.stock[:, c].any()]
+    for size in range(1, min(sub.max_locations, len(stocked)) + 1):
+        best: tuple[float, Route] | None = None
+        for chosen in itertools.combinations(stocked, size):
+            route = reference_fill(sub, sorted(chosen, key=lambda c: distance[c]), room)
+            if route is not None and not route.unfilled and len(route.plans) == size:
+                mean = float(np.mean(np.array(distance)[list(chosen)]))
+                if best is None or mean < best[0]:
+                    best = (mean, route)
+        if best is not None:
+            return best[1]
+    return reference_fill(sub, sorted(stocked, key=lambda c: distance[c]), room)
+
+
+def random_order_problem(rng: np.random.Generator) -> tuple[WaveOrder, RoutingProblem, IntArray]:
+    """Up to 9 candidates (distances often tied), 6 lines over up to 4 SKUs, thin stock,
+    rooms from none to unlimited, any policy."""
+    n, rows, lines = int(rng.integers(1, 10)), int(rng.integers(1, 5)), int(rng.integers(1, 7))
+    line_sku = tuple(int(rng.integers(rows)) for _ in range(lines))
+    stock = rng.integers(0, 4, size=(rows, n)) * (rng.random((rows, n)) < 0.6)
+    sub = RoutingProblem(
+        line_sku=line_sku,
+        quantity=tuple(int(q) for q in rng.integers(1, 4, size=lines)),
+        stock=stock.astype(np.int64),
+        fixed_cost=rng.uniform(0, 10, n),
+        unit_cost=rng.uniform(0, 2, n),
+        max_locations=int(rng.integers(1, 5)),
+        line_split=bool(rng.random() < 0.5),
+        ship_complete=bool(rng.random() < 0.25),
+        split_penalty=5.0,
+        unfilled_unit_penalty=100.0,
+        max_routes=1,
+    )
+    room = rng.choice([0, 1, 2, 3, 5, 8, np.iinfo(np.int64).max], size=n).astype(np.int64)
+    distance = rng.choice([10.0, 20.0, 30.0, 0.1, 0.2, 0.3], size=n) + rng.choice([0, 1], n)
+    skus = np.arange(rows, dtype=np.int64)
+    order = WaveOrder("O", sum(sub.quantity), sub, np.arange(n), skus, distance)
+    return order, sub, room
+
+
+def test_fewest_splits_finds_the_set_every_combination_would() -> None:
+    """The fast search picks the route trying every set of locations picks: as few
+    locations, as near on average, the same route (ties to the first set in candidate
+    order)."""
+    covered = Counter[int]()
+    for seed in range(4_000):
+        order, sub, room = random_order_problem(np.random.default_rng(seed))
+        got = _fewest(order, sub, room)
+        want = reference_fewest(order.distance_km.tolist(), sub, room.tolist())
+        assert (got is None) == (want is None), seed
+        if got is not None and want is not None:
+            assert len(got.plans) == len(want.plans), seed
+            km = order.distance_km
+            mean = np.mean(km[[p.location for p in got.plans]])
+            assert mean == pytest.approx(np.mean(km[[p.location for p in want.plans]])), seed
+            assert got == want, seed
+            if not got.unfilled:
+                covered[len(got.plans)] += 1
+    assert min(covered[1], covered[2], covered[3]) >= 50, covered  # sets of each size searched
+    assert covered[4] >= 5, covered
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_fewest_splits_plans_a_tiny_wave_as_every_combination_would(seed: int) -> None:
+    wave = random_wave(seed)
+    plan = fewest_splits(wave)
+
+    def reference(order: WaveOrder, sub: RoutingProblem, room: IntArray) -> Route | None:
+        return reference_fewest(order.distance_km.tolist(), sub, room.tolist())
+
+    assert plan.routes == _in_arrival_order(wave, "reference", reference).routes
