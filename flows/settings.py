@@ -23,6 +23,15 @@
   invoices, unrouted units; ``0``: never).
 - ``OMNIROUTE_REFRESH_SECONDS`` (``1.0``): how stale a worker's copy of the network and rules
   may get before it asks the database again.
+- ``OMNIROUTE_WAVE_EXECUTOR`` (``process``): where a wave job's ``optimize`` routes its search's
+  neighbourhoods: ``inline`` (in the job's thread, in turn), ``process`` (a pool of spawned
+  processes, made for the job and closed after it) or ``ray`` (a Ray cluster; the ``ray``
+  extra).
+- ``OMNIROUTE_WAVE_WORKERS`` (``1``): neighbourhoods routed at once, and the pool's processes
+  (``1`` to ``64``).
+- ``OMNIROUTE_RAY_ADDRESS`` (unset: a local Ray instance of ``OMNIROUTE_WAVE_WORKERS`` CPUs,
+  started for the job): the Ray cluster to join (``host:port`` of its head, or ``auto``); read
+  with the ``ray`` executor only.
 
 An empty variable counts as unset (container tooling often exports empty values). A value that
 cannot be used raises :class:`ConfigError` naming the variable, at start-up.
@@ -37,6 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flows.errors import ConfigError
+from flows.wave_executor import ExecutorKind
 
 DEFAULT_DATABASE_URL = "sqlite:///./omniroute.db"
 DEFAULT_REDIS_PREFIX = "omniroute"
@@ -45,6 +55,8 @@ MAX_SAMPLE_SKUS = 1_000_000
 DEFAULT_REFRESH_SECONDS = 1.0
 DEFAULT_CHECK_SECONDS = 300.0
 DEFAULT_RECONCILE_SECONDS = 60.0
+DEFAULT_WAVE_EXECUTOR = ExecutorKind.process
+MAX_WAVE_WORKERS = 64
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 _DATABASE_SCHEMES = re.compile(r"^(sqlite|postgresql)(\+\w+)?://")
@@ -66,6 +78,9 @@ class Settings:
     inventory_check_seconds: float = DEFAULT_CHECK_SECONDS
     shopify_webhook_secret: str | None = None
     reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS
+    wave_executor: ExecutorKind = DEFAULT_WAVE_EXECUTOR
+    wave_workers: int = 1
+    ray_address: str | None = None
 
     @property
     def uses_sample_network(self) -> bool:
@@ -100,6 +115,11 @@ class Settings:
                 DEFAULT_RECONCILE_SECONDS,
                 86400.0,
             ),
+            wave_executor=_wave_executor(get("OMNIROUTE_WAVE_EXECUTOR")),
+            wave_workers=_whole(
+                "OMNIROUTE_WAVE_WORKERS", get("OMNIROUTE_WAVE_WORKERS"), 1, MAX_WAVE_WORKERS
+            ),
+            ray_address=get("OMNIROUTE_RAY_ADDRESS"),
         )
 
 
@@ -149,17 +169,31 @@ def _file(variable: str, value: str | None) -> Path | None:
 
 
 def _sample_skus(value: str | None) -> int:
+    return _whole("OMNIROUTE_SAMPLE_SKUS", value, DEFAULT_SAMPLE_SKUS, MAX_SAMPLE_SKUS)
+
+
+def _whole(variable: str, value: str | None, default: int, most: int) -> int:
     if value is None:
-        return DEFAULT_SAMPLE_SKUS
+        return default
     try:
         count = int(value)
     except ValueError:
-        raise ConfigError(
-            "OMNIROUTE_SAMPLE_SKUS", f"expected a whole number, got {value!r}"
-        ) from None
-    if not 1 <= count <= MAX_SAMPLE_SKUS:
-        raise ConfigError("OMNIROUTE_SAMPLE_SKUS", f"expected 1 to {MAX_SAMPLE_SKUS}, got {count}")
+        raise ConfigError(variable, f"expected a whole number, got {value!r}") from None
+    if not 1 <= count <= most:
+        raise ConfigError(variable, f"expected 1 to {most}, got {count}")
     return count
+
+
+def _wave_executor(value: str | None) -> ExecutorKind:
+    if value is None:
+        return DEFAULT_WAVE_EXECUTOR
+    try:
+        return ExecutorKind(value.lower())
+    except ValueError:
+        kinds = ", ".join(kind.value for kind in ExecutorKind)
+        raise ConfigError(
+            "OMNIROUTE_WAVE_EXECUTOR", f"expected one of {kinds}, got {value!r}"
+        ) from None
 
 
 def _refresh_seconds(value: str | None) -> float:

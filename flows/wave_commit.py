@@ -15,6 +15,7 @@ from typing import Any
 from engine.answer import PreviewAnswer
 from engine.order import Order as EngineOrder
 from engine.wave.exact import WaveParams
+from engine.wave.search import Executor
 from flows.bootstrap import Services
 from flows.order_routing import NotManaged, carry_out, engine_orders, plan_routed
 from flows.wave_jobs import WaveOutcome, run_wave
@@ -30,8 +31,10 @@ def run_summaries(
     *,
     commit: bool,
     on_progress: Callable[[float], object] = lambda _: None,
+    executor: Executor | None = None,
 ) -> WaveOutcome:
-    """Plan the summaries' open units as one wave; with ``commit``, make its routes real."""
+    """Plan the summaries' open units as one wave; with ``commit``, make its routes real.
+    ``executor``: as :func:`~flows.wave_jobs.run_wave`'s."""
     entries = _entries(services, keys)
 
     def committed(planned: list[PreviewAnswer], kpis: dict[str, Any]) -> None:
@@ -39,7 +42,7 @@ def run_summaries(
             kpis["committed_fulfillment_orders"] = _commit(services, entries, planned)
 
     orders = [order for _, _, order in entries]
-    return run_wave(services, orders, strategy, params, on_progress, committed)
+    return run_wave(services, orders, strategy, params, on_progress, committed, executor=executor)
 
 
 def _entries(services: Services, keys: Sequence[str]) -> list[Entry]:

@@ -73,3 +73,17 @@ def make_executor(
     if kind is ExecutorKind.process:
         return ProcessExecutor(workers)
     return nullcontext(InlineExecutor())
+
+
+def executor_for(
+    strategy: str, kind: ExecutorKind | None, workers: int, address: str | None = None
+) -> AbstractContextManager[Executor | None]:
+    """What ``plan_wave`` routes ``strategy``'s work through, to use in a ``with`` block:
+    an executor of ``kind`` for ``optimize`` (None: a pool of ``workers`` processes when above
+    1, else in turn here), nothing for the baselines (they need none). ``address`` is passed
+    to the ``ray`` executor only."""
+    if kind is None:
+        kind = ExecutorKind.process if workers > 1 else ExecutorKind.inline
+    if strategy != "optimize" or kind is ExecutorKind.inline:
+        return nullcontext()
+    return make_executor(kind, workers, address if kind is ExecutorKind.ray else None)

@@ -30,6 +30,7 @@ from engine.order import Order
 from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
 from engine.wave.model import build_wave
+from engine.wave.search import Executor
 from engine.wave.strategies import Strategy as Strategy
 from engine.wave.strategies import plan_wave
 from flows.bootstrap import Services
@@ -197,17 +198,20 @@ def run_wave(
     params: WaveParams,
     on_progress: Callable[[float], object] = lambda _: None,
     then: Callable[[list[PreviewAnswer], dict[str, Any]], object] = lambda *_: None,
+    *,
+    executor: Executor | None = None,
 ) -> WaveOutcome:
     """Plan ``orders`` over the active network and rules and the current stock. Read-only,
     but for ``then``: what to do with the answers before they are written (it may add to the
-    KPIs)."""
+    KPIs). ``executor``: where ``optimize``'s search routes its neighbourhoods (None: in turn,
+    here)."""
     config = services.config()
     network, rules = config.network, config.rules
     problem = build_wave(
         orders, network=network, rules=rules.rules, stock=services.inventory, now=services.now()
     )
     on_progress(BUILT)
-    plan = plan_wave(problem, strategy, params)
+    plan = plan_wave(problem, strategy, params, executor)
     on_progress(PLANNED)
     planned = answers(
         problem, plan, network=network, rules=rules.rules, rules_version=rules.version

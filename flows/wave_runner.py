@@ -8,6 +8,11 @@ PostgreSQL alike). While it plans, a second thread beats the job's heartbeat and
 every later write of the job is conditioned on still holding the claim, so a worker whose
 job was taken over cannot overwrite the new owner's result. A job claimed more than
 ``MAX_ATTEMPTS`` times is failed instead of crashing worker after worker.
+
+An ``optimize`` job routes its search's neighbourhoods through an executor of the settings'
+kind (``OMNIROUTE_WAVE_EXECUTOR``, ``OMNIROUTE_WAVE_WORKERS``, ``OMNIROUTE_RAY_ADDRESS``),
+made for the job and closed after it, however it ends; one that cannot be made (Ray not
+installed, its cluster out of reach) fails the job, with the reason recorded on it.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from engine.wave.exact import WaveParams
 from flows.bootstrap import Services
 from flows.order_schema import wave_jobs
 from flows.wave_commit import run_summaries
+from flows.wave_executor import executor_for
 from flows.wave_jobs import BUILT, DONE, FAILED, ORDERS, PLANNED, QUEUED, RUNNING, run_wave
 from inventory.errors import InventoryUnavailable
 
@@ -148,23 +154,39 @@ class WaveRunner:
     def _run(self, job: Row[Any]) -> bool:
         """Plan the job and record its end; False when it was put back to retry later."""
         params = json.loads(job.params)
-        wave = WaveParams(time_limit=float(params["time_limit"]), seed=int(params["seed"]))
+        settings = self.services.settings
+        wave = WaveParams(
+            time_limit=float(params["time_limit"]),
+            seed=int(params["seed"]),
+            parallel=settings.wave_workers,
+        )
         expected = wave.time_limit if job.strategy == "optimize" else None
         beat = _Heartbeat(self, job.id, expected)
         beat.start()
         try:
-            if params.get("order_summaries"):
-                outcome = run_summaries(
-                    self.services,
-                    params["order_summaries"],
-                    job.strategy,
-                    wave,
-                    commit=bool(params.get("commit")),
-                    on_progress=beat.reached,
-                )
-            else:
-                orders = ORDERS.validate_json(job.orders)
-                outcome = run_wave(self.services, orders, job.strategy, wave, beat.reached)
+            with executor_for(
+                job.strategy, settings.wave_executor, wave.parallel, settings.ray_address
+            ) as executor:
+                if params.get("order_summaries"):
+                    outcome = run_summaries(
+                        self.services,
+                        params["order_summaries"],
+                        job.strategy,
+                        wave,
+                        commit=bool(params.get("commit")),
+                        on_progress=beat.reached,
+                        executor=executor,
+                    )
+                else:
+                    orders = ORDERS.validate_json(job.orders)
+                    outcome = run_wave(
+                        self.services,
+                        orders,
+                        job.strategy,
+                        wave,
+                        beat.reached,
+                        executor=executor,
+                    )
         except (InventoryUnavailable, SQLAlchemyError) as error:
             # Not the job's fault: put it back for the next claim (this or another worker).
             log.warning("wave job %s put back, will retry: %s", job.id, error)

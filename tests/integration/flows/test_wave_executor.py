@@ -10,7 +10,7 @@ import pytest
 from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost
 from engine.wave.exact import WaveParams, optimize
-from flows.wave_executor import ProcessExecutor
+from flows.wave_executor import ExecutorKind, ProcessExecutor, executor_for
 from tests.unit.wave.test_wave_strategies import random_wave
 
 
@@ -48,3 +48,17 @@ def test_the_search_of_a_contested_wave_sends_its_neighbourhoods_to_the_pool(
     searched = optimize(wave, WaveParams(max_mip_variables=0, parallel=2, seed=1), Counting())
     assert sum(sent) > 0
     assert check_plan(wave, searched) == []
+
+
+def test_only_optimize_gets_an_executor_and_the_default_kind_follows_the_workers() -> None:
+    for strategy in ("sequential", "fewest_splits", "nearest"):
+        with executor_for(strategy, ExecutorKind.process, 2) as none:
+            assert none is None
+    with executor_for("optimize", ExecutorKind.inline, 2) as inline:
+        assert inline is None  # the search's own: in turn, here
+    with executor_for("optimize", None, 1) as alone:
+        assert alone is None
+    with executor_for("optimize", None, 2) as pooled:
+        assert isinstance(pooled, ProcessExecutor)
+    with executor_for("optimize", ExecutorKind.process, 1, "ray-head:6379") as pooled:
+        assert isinstance(pooled, ProcessExecutor)  # an address is for Ray only

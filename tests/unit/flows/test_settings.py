@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from flows.errors import ConfigError
-from flows.settings import DEFAULT_DATABASE_URL, DEFAULT_SAMPLE_SKUS, Settings
+from flows.settings import DEFAULT_DATABASE_URL, DEFAULT_SAMPLE_SKUS, MAX_WAVE_WORKERS, Settings
+from flows.wave_executor import ExecutorKind
 
 
 def test_no_variables_give_the_embedded_default() -> None:
@@ -78,6 +79,11 @@ def test_a_postgresql_url_without_a_driver_gets_the_installed_driver(scheme: str
         ("OMNIROUTE_REFRESH_SECONDS", "soon"),
         ("OMNIROUTE_REFRESH_SECONDS", "-1"),
         ("OMNIROUTE_REFRESH_SECONDS", "nan"),
+        ("OMNIROUTE_WAVE_EXECUTOR", "threads"),
+        ("OMNIROUTE_WAVE_WORKERS", "two"),
+        ("OMNIROUTE_WAVE_WORKERS", "0"),
+        ("OMNIROUTE_WAVE_WORKERS", "65"),
+        ("OMNIROUTE_WAVE_WORKERS", "1.5"),
     ],
 )
 def test_an_unusable_value_is_refused_naming_the_variable(variable: str, value: str) -> None:
@@ -85,6 +91,26 @@ def test_an_unusable_value_is_refused_naming_the_variable(variable: str, value: 
         Settings.from_env({variable: value})
     assert caught.value.variable == variable
     assert str(caught.value).startswith(f"{variable}: ")
+
+
+def test_wave_jobs_default_to_a_pool_of_one_process() -> None:
+    settings = Settings.from_env({})
+    assert (settings.wave_executor, settings.wave_workers) == (ExecutorKind.process, 1)
+    assert settings.ray_address is None
+
+
+@pytest.mark.parametrize("kind", ["inline", "process", "ray", "Ray"])
+def test_the_wave_executor_and_its_workers_are_read(kind: str) -> None:
+    settings = Settings.from_env(
+        {
+            "OMNIROUTE_WAVE_EXECUTOR": kind,
+            "OMNIROUTE_WAVE_WORKERS": str(MAX_WAVE_WORKERS),
+            "OMNIROUTE_RAY_ADDRESS": "ray-head:6379",
+        }
+    )
+    assert settings.wave_executor is ExecutorKind(kind.lower())
+    assert settings.wave_workers == MAX_WAVE_WORKERS
+    assert settings.ray_address == "ray-head:6379"
 
 
 def test_a_directory_is_not_a_rules_file(tmp_path: Path) -> None:
