@@ -31,9 +31,9 @@ MAX_SETS = 20_000  # location sets fewest_splits reaches per size; none covers: 
 
 def sequential(problem: WaveProblem, params: SolveParams | None = None) -> WavePlan:
     def best(_: WaveOrder, sub: RoutingProblem, room: IntArray) -> Route | None:
-        return _optimal(sub, room, params)
+        return best_route(sub, room, params)
 
-    return _in_arrival_order(problem, "sequential", best)
+    return in_arrival_order(problem, "sequential", best)
 
 
 def nearest(problem: WaveProblem) -> WavePlan:
@@ -41,14 +41,14 @@ def nearest(problem: WaveProblem) -> WavePlan:
         # the nearest first, whatever it costs
         return _fill(sub, np.argsort(order.distance_km, kind="stable"), room)
 
-    return _in_arrival_order(problem, "nearest", closest_first)
+    return in_arrival_order(problem, "nearest", closest_first)
 
 
 def fewest_splits(problem: WaveProblem) -> WavePlan:
-    return _in_arrival_order(problem, "fewest_splits", _fewest)
+    return in_arrival_order(problem, "fewest_splits", _fewest)
 
 
-def _in_arrival_order(problem: WaveProblem, name: str, choose: Chooser) -> WavePlan:
+def in_arrival_order(problem: WaveProblem, name: str, choose: Chooser) -> WavePlan:
     left = problem.stock.copy()
     load = np.zeros(len(problem.location_ids), dtype=np.int64)
     served = np.zeros_like(load)
@@ -73,7 +73,9 @@ def _in_arrival_order(problem: WaveProblem, name: str, choose: Chooser) -> WaveP
     return WavePlan(tuple(routes), name)
 
 
-def _optimal(sub: RoutingProblem, room: IntArray, params: SolveParams | None) -> Route | None:
+def best_route(
+    sub: RoutingProblem, room: IntArray, params: SolveParams | None = None
+) -> Route | None:
     """The order's optimal route within each candidate's room (units it may still take):
     a route over a location's room closes that location and solves again."""
     stock = np.minimum(sub.stock, room[np.newaxis, :])

@@ -1,5 +1,6 @@
-"""``optimize``: the joint wave strategy. It starts from ``sequential`` (every order's own
-optimum, in order of arrival) and never returns a plan that costs more. A small wave is one
+"""``optimize``: the joint wave strategy. It starts from the cheaper of ``sequential`` (every
+order's own optimum, in order of arrival) and the plan the wave's min-cost flow guides
+(:mod:`engine.wave.construct`), and never returns a plan that costs more. A small wave is one
 mixed-integer program, solved exactly within the time limit; a larger one is improved by
 neighbourhood search (:mod:`engine.wave.search`) until the deadline or until no order pays
 more than it would alone. Every plan carries a proven lower bound (the best of the orders'
@@ -17,7 +18,8 @@ import numpy as np
 
 from engine.wave.baselines import sequential
 from engine.wave.check import plan_cost
-from engine.wave.flowbound import flow_bound
+from engine.wave.construct import guided
+from engine.wave.flowbound import solve_flow
 from engine.wave.mip import solve_orders, variable_count
 from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.search import Executor, SearchParams, alone_costs, improve, shortfall_bound
@@ -58,10 +60,16 @@ def optimize(
     deadline = time.monotonic() + params.time_limit
     baseline = sequential(problem)
     alone = alone_costs(problem)
-    flowed = flow_bound(problem)
-    bound = max(sum(alone), shortfall_bound(problem), -math.inf if flowed is None else flowed)
+    flowed = solve_flow(problem)
+    bound = max(sum(alone), shortfall_bound(problem), -math.inf if flowed is None else flowed.bound)
     stats = {"baseline_cost": plan_cost(problem, baseline)}
     routes = baseline.routes
+    if flowed is not None:  # the flow's plan, when it beats the orders' arrival
+        start = guided(problem, flowed.shares, deadline)
+        stats["guided_cost"] = plan_cost(problem, start)
+        if stats["guided_cost"] < stats["baseline_cost"] - EPS:
+            routes = start.routes
+    best = min(stats["baseline_cost"], stats.get("guided_cost", math.inf))
     slots = np.full(len(problem.location_ids), problem.max_orders, dtype=np.int64)
     if variable_count(problem.orders, problem.stock) <= params.max_mip_variables:
         # the solver's clock starts once the program is built: leave that time out of it
@@ -77,7 +85,7 @@ def optimize(
         if whole.bound is not None:
             bound = max(bound, whole.bound)
         joint = None if whole.routes is None else WavePlan(whole.routes, "optimize")
-        if joint is not None and plan_cost(problem, joint) <= stats["baseline_cost"] + EPS:
+        if joint is not None and plan_cost(problem, joint) <= best + EPS:
             routes = joint.routes
         stats["mip_optimal"] = float(whole.optimal)
         if whole.optimal:  # nothing left to search for

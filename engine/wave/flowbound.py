@@ -15,7 +15,7 @@ Costs are integers for the flow: scaled and rounded down, which keeps it a lower
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -28,27 +28,44 @@ IntLike = IntArray | list[int]
 SCALE = 1_000  # cost units per minor unit of the objective
 
 
-def flow_bound(problem: WaveProblem) -> float | None:
-    """The bound, or ``None`` if the flow solver fails (then the caller has others).
+@dataclass(frozen=True, eq=False)
+class FlowAnswer:
+    """``bound``: the lower bound. ``shares``: the flow as a plan, per order the units of
+    each of its SKU rows it sends the order from each candidate (``None`` for an order with
+    no problem); a kind's flow goes to its lines in order of arrival, each taking from the
+    locations that send the kind the most first, so its units come from few places."""
 
-    Nodes: source 0, sink 1, then one per (SKU, location) stock, one per location, and one
+    bound: float
+    shares: tuple[IntArray | None, ...]
+
+
+def flow_bound(problem: WaveProblem) -> float | None:
+    """The bound, or ``None`` if the flow solver fails (then the caller has others)."""
+    answer = solve_flow(problem)
+    return None if answer is None else answer.bound
+
+
+def solve_flow(problem: WaveProblem) -> FlowAnswer | None:
+    """Nodes: source 0, sink 1, then one per (SKU, location) stock, one per location, and one
     per *kind* of line: lines of the same SKU with the same usable stock and unit costs at
     the same locations are one node holding all their units (the same flow, exactly: any
     flow out of it splits back into its lines), so a 100,000-order wave stays small."""
     n_skus, n_locations = problem.stock.shape
     held0 = 2
     at0 = held0 + n_skus * n_locations
-    kinds = _line_kinds(problem)
-    total = sum(kind.cap for kind in kinds.values())
+    kinds = list(_line_kinds(problem).values())
+    penalties = sum(kind.penalty * kind.units for kind in kinds)
+    total = sum(kind.cap for kind in kinds)
     if total == 0:
-        return sum(kind.penalty * kind.units for kind in kinds.values())
+        return FlowAnswer(penalties, _no_shares(problem))
     arcs = _Arcs()
-    for k, kind in enumerate(kinds.values()):
+    served: list[range] = []  # per kind, its arcs to the stock
+    for k, kind in enumerate(kinds):
         here = at0 + n_locations + k
         arcs.add([0], [here], [kind.cap], [0])
         held = held0 + kind.sku * n_locations + kind.locations
         caps = np.minimum(kind.usable, kind.cap)
-        arcs.add(np.full(held.size, here), held, caps, kind.gains)
+        served.append(arcs.add(np.full(held.size, here), held, caps, kind.gains))
     sku, loc = np.nonzero(problem.stock)
     arcs.add(held0 + sku * n_locations + loc, at0 + loc, problem.stock[sku, loc], loc * 0)
     room = np.where(problem.capacity == NO_LIMIT, total, problem.capacity)
@@ -60,8 +77,37 @@ def flow_bound(problem: WaveProblem) -> float | None:
     flow.set_node_supply(1, -total)
     if flow.solve() != flow.OPTIMAL:
         return None
-    penalties = sum(kind.penalty * kind.units for kind in kinds.values())
-    return penalties + float(flow.optimal_cost()) / SCALE
+    bound = penalties + float(flow.optimal_cost()) / SCALE
+    everything = np.arange(arcs.count, dtype=np.int64)
+    sent = np.asarray(flow.flows(everything), dtype=np.int64)
+    return FlowAnswer(bound, _shares(problem, kinds, [sent[list(r)] for r in served]))
+
+
+def _no_shares(problem: WaveProblem) -> tuple[IntArray | None, ...]:
+    return tuple(
+        None if o.problem is None else np.zeros_like(o.problem.stock) for o in problem.orders
+    )
+
+
+def _shares(
+    problem: WaveProblem, kinds: list[_Kind], sent: list[IntArray]
+) -> tuple[IntArray | None, ...]:
+    shares = _no_shares(problem)
+    for kind, units in zip(kinds, sent, strict=True):
+        left = units.copy()
+        deepest = np.argsort(-left, kind="stable")
+        for o, row, cap, cand in kind.members:
+            share = shares[o]
+            assert share is not None
+            for j in deepest:
+                if cap == 0 or left[j] == 0:
+                    break
+                take = min(cap, int(left[j]))
+                share[row, cand[j]] += take
+                left[j] -= take
+                cap -= take
+            deepest = deepest[left[deepest] > 0]
+    return shares
 
 
 @dataclass(eq=False)
@@ -75,11 +121,13 @@ class _Kind:
     gains: IntArray  # scaled unit cost less the penalty, rounded down
     units: int = 0  # the lines' units, each paying the penalty unless filled
     cap: int = 0  # the most of them the lines can fill
+    # per line, in order of arrival: (order, SKU row, cap, the order's candidate columns)
+    members: list[tuple[int, int, int, IntArray]] = field(default_factory=list)
 
 
 def _line_kinds(problem: WaveProblem) -> dict[bytes, _Kind]:
     kinds: dict[bytes, _Kind] = {}
-    for order in problem.orders:
+    for o, order in enumerate(problem.orders):
         sub = order.problem
         if sub is None:
             continue
@@ -104,8 +152,10 @@ def _line_kinds(problem: WaveProblem) -> dict[bytes, _Kind]:
                     sku, sub.unfilled_unit_penalty, order.locations[cand], here, gains[cand]
                 )
                 kinds[key] = kind
+            cap = _line_cap(sub, qty, here)
             kind.units += qty
-            kind.cap += _line_cap(sub, qty, here)
+            kind.cap += cap
+            kind.members.append((o, row, cap, cand))
     return kinds
 
 
@@ -137,9 +187,13 @@ class _Arcs:
 
     def __init__(self) -> None:
         self.chunks: list[tuple[IntLike, IntLike, IntLike, IntLike]] = []
+        self.count = 0
 
-    def add(self, tails: IntLike, heads: IntLike, caps: IntLike, costs: IntLike) -> None:
+    def add(self, tails: IntLike, heads: IntLike, caps: IntLike, costs: IntLike) -> range:
+        """The new arcs' indices."""
         self.chunks.append((tails, heads, caps, costs))
+        first, self.count = self.count, self.count + len(tails)
+        return range(first, self.count)
 
     def arrays(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
         tails, heads, caps, costs = (

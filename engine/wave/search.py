@@ -129,7 +129,7 @@ def improve(
     it still fits what the ones kept before it took."""
     params = params or SearchParams()
     executor = executor or InlineExecutor()
-    state = _State(problem, list(routes))
+    state = PlanState(problem, list(routes))
     rng = random.Random(seed)
     competing = _orders_by_sku(problem.orders)
     tried: set[int] = set()
@@ -166,7 +166,7 @@ def improve(
     return tuple(state.routes)
 
 
-class _State:
+class PlanState:
     """The current routes, what they take, and what each costs."""
 
     def __init__(self, problem: WaveProblem, routes: list[Route | None]) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from engine.costing import build_route
 from engine.problem import Route, RoutingProblem
-from engine.wave.baselines import _fewest, _in_arrival_order, fewest_splits, nearest, sequential
+from engine.wave.baselines import _fewest, fewest_splits, in_arrival_order, nearest, sequential
 from engine.wave.check import check_plan, plan_cost
 from engine.wave.exact import WaveParams, optimize
 from engine.wave.flowbound import flow_bound
@@ -251,4 +251,4 @@ def test_fewest_splits_plans_a_tiny_wave_as_every_combination_would(seed: int) -
     def reference(order: WaveOrder, sub: RoutingProblem, room: IntArray) -> Route | None:
         return reference_fewest(order.distance_km.tolist(), sub, room.tolist())
 
-    assert plan.routes == _in_arrival_order(wave, "reference", reference).routes
+    assert plan.routes == in_arrival_order(wave, "reference", reference).routes
