@@ -1,0 +1,74 @@
+"""The flow's plan (``solve_flow``'s shares), the plan it guides and the polishing pass, on
+the same random tiny waves as the strategies (capacities and order limits included)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benchmarks.waves.generator import WaveSpec, generate
+from engine.wave.baselines import sequential
+from engine.wave.check import check_plan, plan_cost, shipments
+from engine.wave.construct import guided, polish
+from engine.wave.flowbound import solve_flow
+from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem
+from tests.unit.wave.bruteforce import best_cost
+from tests.unit.wave.test_wave_strategies import SEEDS, random_wave
+
+
+def _taken(wave: WaveProblem, shares: tuple[np.ndarray | None, ...]) -> np.ndarray:
+    taken = np.zeros_like(wave.stock)
+    for order, share in zip(wave.orders, shares, strict=True):
+        if share is not None:
+            np.add.at(taken, np.ix_(order.skus, order.locations), share)
+    return taken
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_flows_shares_stay_within_stock_capacity_and_what_each_line_asks(seed: int) -> None:
+    wave = random_wave(seed)
+    answer = solve_flow(wave)
+    assert answer is not None
+    assert answer.bound <= best_cost(wave) + 1e-6
+    taken = _taken(wave, answer.shares)
+    assert (taken <= wave.stock).all()
+    limited = wave.capacity != NO_LIMIT
+    assert (taken.sum(axis=0)[limited] <= wave.capacity[limited]).all()
+    for order, share in zip(wave.orders, answer.shares, strict=True):
+        if order.problem is None:
+            assert share is None
+            continue
+        assert share is not None and (share <= order.problem.stock).all()
+        asked = np.zeros(share.shape[0], dtype=np.int64)
+        np.add.at(asked, list(order.problem.line_sku), list(order.problem.quantity))
+        assert (share.sum(axis=1) <= asked).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_guided_plan_is_feasible_and_polishing_never_costs_more(seed: int) -> None:
+    wave = random_wave(seed)
+    answer = solve_flow(wave)
+    assert answer is not None
+    plan = guided(wave, answer.shares)
+    assert check_plan(wave, plan) == []
+    assert plan_cost(wave, plan) >= best_cost(wave) - 1e-6
+    baseline = sequential(wave)
+    polished = WavePlan(polish(wave, baseline.routes), "polished")
+    assert check_plan(wave, polished) == []
+    assert plan_cost(wave, polished) <= plan_cost(wave, baseline) + 1e-6
+
+
+def test_on_a_scarce_wave_the_guided_plan_fills_more_than_arrival_order() -> None:
+    wave = generate(WaveSpec(orders=300, locations=30, skus=300, seed=2)).problem()
+    answer = solve_flow(wave)
+    assert answer is not None
+    plan, baseline = guided(wave, answer.shares), sequential(wave)
+    assert check_plan(wave, plan) == []
+    filled = [
+        sum(u for *_, u in shipments(o, r)) if r is not None and o.problem is not None else 0
+        for p in (plan, baseline)
+        for o, r in zip(wave.orders, p.routes, strict=True)
+    ]
+    half = len(wave.orders)
+    assert sum(filled[:half]) > sum(filled[half:])
+    assert plan_cost(wave, plan) < plan_cost(wave, baseline)
