@@ -50,12 +50,61 @@ def solve_orders(
 ) -> MipOutcome:
     """The cheapest plan of ``orders`` over ``stock`` (per wave SKU row and location) with
     ``room`` units and ``slots`` orders left per location (``NO_LIMIT``: no cap)."""
+    model, variables = _program(orders, stock, room, slots)
+    result = _solve(model, time_limit, seed)
+    bound = _bound(result)
+    optimal = result.termination.reason == mathopt.TerminationReason.OPTIMAL
+    if not result.has_primal_feasible_solution():
+        return MipOutcome(None, bound, False)
+    values = result.variable_values()
+    routes = tuple(_route(o, v, values) for o, v in zip(orders, variables, strict=True))
+    return MipOutcome(routes, bound, bool(optimal))
+
+
+def fewest_shipments(
+    orders: Sequence[WaveOrder],
+    stock: IntArray,
+    room: IntArray,
+    *,
+    slots: IntArray | None = None,
+    filled: int,
+    time_limit: float,
+    seed: int = 0,
+) -> float | None:
+    """A proven lower bound on the extra shipments (Fulfillment Orders beyond each routed
+    order's first) of any plan of ``orders`` that fills at least ``filled`` units: the same
+    program with that objective instead (``None`` when the solver proves nothing in time)."""
+    model, variables = _program(orders, stock, room, slots)
+    model.objective.clear()
+    model.objective.offset = 0.0
+    units: list[Var] = []
+    for vars_ in variables:
+        if vars_.fo:
+            routed = model.add_variable(lb=0, ub=1)  # 1 when the order has an FO at all
+            model.add_linear_constraint(routed <= sum(vars_.fo.values()))
+            for fo in vars_.fo.values():
+                _add(model.objective, fo, 1.0)
+            _add(model.objective, routed, -1.0)
+        units.extend(vars_.x.values())
+    if not units:  # nothing can ship
+        return 0.0 if filled <= 0 else None
+    model.add_linear_constraint(sum(units) >= filled)
+    return _bound(_solve(model, time_limit, seed))
+
+
+def _program(
+    orders: Sequence[WaveOrder], stock: IntArray, room: IntArray, slots: IntArray | None
+) -> tuple[mathopt.Model, list[_OrderVars]]:
     model = mathopt.Model(name="wave")
     variables = [_add_order(model, order, stock) for order in orders]
     _share(model, orders, variables, stock, room)
     if slots is not None:
         _limit_orders(model, orders, variables, slots)
-    result = mathopt.solve(
+    return model, variables
+
+
+def _solve(model: mathopt.Model, time_limit: float, seed: int) -> mathopt.SolveResult:
+    return mathopt.solve(
         model,
         mathopt.SolverType.HIGHS,
         params=mathopt.SolveParameters(
@@ -65,13 +114,6 @@ def solve_orders(
             absolute_gap_tolerance=1e-6,
         ),
     )
-    bound = _bound(result)
-    optimal = result.termination.reason == mathopt.TerminationReason.OPTIMAL
-    if not result.has_primal_feasible_solution():
-        return MipOutcome(None, bound, False)
-    values = result.variable_values()
-    routes = tuple(_route(o, v, values) for o, v in zip(orders, variables, strict=True))
-    return MipOutcome(routes, bound, bool(optimal))
 
 
 def variable_count(orders: Sequence[WaveOrder], stock: IntArray) -> int:

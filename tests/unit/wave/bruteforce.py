@@ -9,7 +9,8 @@ capacity are left (memoized on them). It shares nothing with the strategies unde
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import math
+from collections.abc import Callable, Iterator
 from functools import cache
 
 from engine.costing import build_route
@@ -48,6 +49,22 @@ def order_routes(order: WaveOrder) -> list[Route]:
 
 def best_cost(wave: WaveProblem) -> float:
     """The least total cost of any feasible plan of ``wave``."""
+    return _least(wave, lambda route: route.cost, lambda order: order.unrouted_cost(), 0)
+
+
+def fewest_extra_shipments(wave: WaveProblem, filled: int) -> float:
+    """The fewest extra shipments (FOs beyond each routed order's first) of any feasible plan
+    of ``wave`` that fills at least ``filled`` units (``inf`` when none does)."""
+    return _least(wave, lambda route: float(len(route.plans) - 1), lambda _: 0.0, filled)
+
+
+def _least(
+    wave: WaveProblem,
+    value: Callable[[Route], float],
+    unrouted: Callable[[WaveOrder], float],
+    filled: int,
+) -> float:
+    """The least summed ``value`` of a feasible plan filling at least ``filled`` units."""
     options = []
     for order in wave.orders:
         taken = []
@@ -56,35 +73,36 @@ def best_cost(wave: WaveProblem) -> float:
             for sku, loc, units in shipments(order, route):
                 need[sku, loc] = need.get((sku, loc), 0) + units
             where = tuple(sorted({int(order.locations[p.location]) for p in route.plans}))
-            taken.append((route.cost, tuple(need.items()), where))
-        options.append((order.unrouted_cost(), taken))
+            units = sum(need.values())
+            taken.append((value(route), tuple(need.items()), where, units))
+        options.append((unrouted(order), taken))
     n_locations = wave.stock.shape[1]
 
     most = wave.max_orders
 
     @cache
     def search(
-        i: int, stock: tuple[int, ...], room: tuple[int, ...], served: tuple[int, ...]
+        i: int, stock: tuple[int, ...], room: tuple[int, ...], served: tuple[int, ...], short: int
     ) -> float:
         if i == len(options):
-            return 0.0
+            return 0.0 if short <= 0 else math.inf
         unrouted, taken = options[i]
-        best = unrouted + search(i + 1, stock, room, served)
-        for cost, need, where in taken:
+        best = unrouted + search(i + 1, stock, room, served, short)
+        for cost, need, where, units in taken:
             left, space, count = list(stock), list(room), list(served)
             fits = True
             for loc in where:
                 count[loc] += 1
                 fits = fits and (most == NO_LIMIT or count[loc] <= most)
-            for (sku, loc), units in need:
-                left[sku * n_locations + loc] -= units
+            for (sku, loc), units_there in need:
+                left[sku * n_locations + loc] -= units_there
                 if space[loc] != NO_LIMIT:
-                    space[loc] -= units
+                    space[loc] -= units_there
                 if left[sku * n_locations + loc] < 0 or (room[loc] != NO_LIMIT and space[loc] < 0):
                     fits = False
             if fits and cost < best:
-                after = search(i + 1, tuple(left), tuple(space), tuple(count))
-                best = min(best, cost + after)
+                rest = search(i + 1, tuple(left), tuple(space), tuple(count), max(0, short - units))
+                best = min(best, cost + rest)
         return best
 
     return search(
@@ -92,4 +110,5 @@ def best_cost(wave: WaveProblem) -> float:
         tuple(int(v) for v in wave.stock.flat),
         tuple(int(c) for c in wave.capacity),
         (0,) * n_locations,
+        filled,
     )

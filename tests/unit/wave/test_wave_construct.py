@@ -1,5 +1,6 @@
-"""The flow's plan (``solve_flow``'s shares), the plan it guides and the polishing pass, on
-the same random tiny waves as the strategies (capacities and order limits included)."""
+"""The flow's plan (``solve_flow``'s shares), the plan it guides, the polishing pass and the
+floor of avoidable shipments, on the same random tiny waves as the strategies (capacities
+and order limits included)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost, shipments
 from engine.wave.construct import guided, polish
 from engine.wave.flowbound import solve_flow
+from engine.wave.kpi import kpis
+from engine.wave.mip import fewest_shipments
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem
-from tests.unit.wave.bruteforce import best_cost
+from tests.unit.wave.bruteforce import best_cost, fewest_extra_shipments
 from tests.unit.wave.test_wave_strategies import SEEDS, random_wave
 
 
@@ -72,3 +75,15 @@ def test_on_a_scarce_wave_the_guided_plan_fills_more_than_arrival_order() -> Non
     half = len(wave.orders)
     assert sum(filled[:half]) > sum(filled[half:])
     assert plan_cost(wave, plan) < plan_cost(wave, baseline)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_fewest_shipments_bound_never_exceeds_the_exhaustive_fewest(seed: int) -> None:
+    wave = random_wave(seed)
+    filled = kpis(wave, sequential(wave)).units_filled
+    slots = np.full(len(wave.location_ids), wave.max_orders, dtype=np.int64)
+    bound = fewest_shipments(
+        wave.orders, wave.stock, wave.capacity, slots=slots, filled=filled, time_limit=10.0
+    )
+    assert bound is not None
+    assert bound == pytest.approx(fewest_extra_shipments(wave, filled), abs=1e-6)
