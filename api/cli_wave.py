@@ -29,7 +29,7 @@ from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
 from engine.wave.strategies import plan_wave
 from flows.json_lines import count_lines
-from flows.wave_executor import ExecutorKind, make_executor
+from flows.wave_executor import ExecutorKind, executor_for
 from flows.wave_files import open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day
@@ -154,11 +154,7 @@ def run_strategy(
     """optimize's search routes ``params.parallel`` neighbourhoods at once through an executor
     of ``kind`` (default: a pool of as many processes when above 1, else in turn here);
     ``address``: the Ray cluster to join. The baselines need none."""
-    if kind is None:
-        kind = ExecutorKind.process if params.parallel > 1 else ExecutorKind.inline
-    if strategy is not Strategy.optimize or kind is ExecutorKind.inline:
-        return plan_wave(problem, strategy.value, params)
-    with make_executor(kind, params.parallel, address) as executor:
+    with executor_for(strategy.value, kind, params.parallel, address) as executor:
         return plan_wave(problem, strategy.value, params, executor)
 
 
