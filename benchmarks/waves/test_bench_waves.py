@@ -42,6 +42,7 @@ from engine.wave.exact import WaveParams
 from engine.wave.kpi import kpis
 from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.strategies import plan_wave
+from flows.wave_executor import executor_for
 
 STRATEGIES = ("sequential", "nearest", "fewest_splits", "optimize")
 FULL = os.environ.get("OMNIROUTE_BENCH_WAVES", "") == "full"
@@ -53,8 +54,13 @@ FULL_SHAPES = ((1_000, 100, 30.0), (10_000, 100, 60.0))  # orders, locations, th
 Figures = dict[str, float | None]
 
 
-def run_strategy(name: str, problem: WaveProblem, time_limit: float, seed: int) -> WavePlan:
-    return plan_wave(problem, name, WaveParams(time_limit=time_limit, seed=seed))
+def run_strategy(
+    name: str, problem: WaveProblem, time_limit: float, seed: int, workers: int = 1
+) -> WavePlan:
+    """``workers`` > 1: optimize's search in a pool of that many processes."""
+    params = WaveParams(time_limit=time_limit, seed=seed, parallel=workers)
+    with executor_for(name, None, workers) as executor:
+        return plan_wave(problem, name, params, executor)
 
 
 def figures(problem: WaveProblem, plan: WavePlan, wall_s: float) -> Figures:
@@ -134,13 +140,13 @@ def test_wave_strategy(
 # -- the runner: one process per (strategy, seed), a markdown table --------------------------
 
 
-def one(spec: WaveSpec, strategy: str, time_limit: float) -> dict[str, object]:
+def one(spec: WaveSpec, strategy: str, time_limit: float, workers: int = 1) -> dict[str, object]:
     """One run in this process: its figures, the wave's build time and the peak RSS."""
     start = time.perf_counter()
     problem = generate(spec).problem()
     built = time.perf_counter() - start
     start = time.perf_counter()
-    plan = run_strategy(strategy, problem, time_limit, spec.seed)
+    plan = run_strategy(strategy, problem, time_limit, spec.seed, workers)
     wall = time.perf_counter() - start
     errors = check_plan(problem, plan)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -160,6 +166,7 @@ def _child(args: argparse.Namespace, strategy: str, seed: int) -> dict[str, obje
         sys.executable, "-m", "benchmarks.waves.test_bench_waves", "--one", strategy,
         "--orders", str(args.orders), "--locations", str(args.locations),
         "--skus", str(args.skus), "--seeds", str(seed), "--time-limit", str(args.time_limit),
+        "--workers", str(args.workers),
         *(["--big-carts"] if args.big_carts else []),
     ]  # fmt: skip
     try:
@@ -234,11 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=180.0, help="per run, seconds")
     parser.add_argument("--json", help="write every run's figures here")
     parser.add_argument("--big-carts", action="store_true", help="10-30 lines an order")
+    parser.add_argument("--workers", type=int, default=1, help="optimize's search processes")
     parser.add_argument("--one", choices=STRATEGIES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
         spec = WaveSpec(args.orders, args.locations, args.skus, args.seeds[0], args.big_carts)
-        print(json.dumps(one(spec, args.one, args.time_limit)))
+        print(json.dumps(one(spec, args.one, args.time_limit, args.workers)))
         return 0
     runs = []
     for seed in args.seeds:
