@@ -39,7 +39,7 @@ class WaveParams:
     time_limit: float = 30.0
     seed: int = 0
     max_mip_variables: int = 50_000
-    neighbourhood: int = 40
+    neighbourhood: int = 20  # orders per step: 20 beat 40 at 1,000 and 10,000 orders
     step_seconds: float = 2.0
     parallel: int = 1
 

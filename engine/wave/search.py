@@ -33,7 +33,7 @@ EPS = 1e-6
 
 @dataclass(frozen=True, slots=True)
 class SearchParams:
-    neighbourhood: int = 40  # orders routed again together
+    neighbourhood: int = 20  # orders routed again together
     step_seconds: float = 2.0  # the MIP's time limit per neighbourhood
     parallel: int = 1  # neighbourhoods routed at once (through the executor)
 
