@@ -17,23 +17,48 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from engine.problem import Route, RoutingProblem
+from engine.wave.alone import route_each
 from engine.wave.baselines import best_route, in_arrival_order
 from engine.wave.mip import MipOutcome
 from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WavePlan, WaveProblem
-from engine.wave.search import PlanState
+from engine.wave.search import Executor, PlanState
 
 BIG = np.iinfo(np.int64).max
 
 
 def guided(
-    problem: WaveProblem, shares: Sequence[IntArray | None], deadline: float | None = None
+    problem: WaveProblem,
+    shares: Sequence[IntArray | None],
+    deadline: float | None = None,
+    executor: Executor | None = None,
 ) -> WavePlan:
-    """Each order routed within its share of the flow, then polished."""
+    """Each order routed within its share of the flow, then polished. The shares never add
+    up to more than the stock or a location's capacity, so without a limit of orders per
+    location each order is routed on its own, batch by batch through ``executor``."""
+    if problem.max_orders == NO_LIMIT:
+        problems = [
+            None if units is None or not units.any() else _within(order, problem, units)
+            for order, units in zip(problem.orders, shares, strict=True)
+        ]
+        first = tuple(route_each(problems, executor))
+    else:  # in arrival order, each taking the order slots left
+        first = in_arrival_order(problem, "guided", _chooser(problem, shares)).routes
+    return WavePlan(polish(problem, first, deadline), "guided")
+
+
+def _within(order: WaveOrder, problem: WaveProblem, units: IntArray) -> RoutingProblem:
+    sub = order.with_stock(problem.stock)
+    return dataclasses.replace(sub, stock=np.minimum(sub.stock, units))
+
+
+def _chooser(
+    problem: WaveProblem, shares: Sequence[IntArray | None]
+) -> Callable[[WaveOrder, RoutingProblem, IntArray], Route | None]:
     share = {id(order): units for order, units in zip(problem.orders, shares, strict=True)}
 
     def within_share(order: WaveOrder, sub: RoutingProblem, room: IntArray) -> Route | None:
@@ -42,8 +67,7 @@ def guided(
             return None
         return best_route(dataclasses.replace(sub, stock=np.minimum(sub.stock, units)), room)
 
-    first = in_arrival_order(problem, "guided", within_share)
-    return WavePlan(polish(problem, first.routes, deadline), "guided")
+    return within_share
 
 
 def polish(

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine.wave.alone import alone_costs
 from engine.wave.baselines import sequential
 from engine.wave.check import plan_cost
 from engine.wave.construct import guided
 from engine.wave.flowbound import solve_flow
 from engine.wave.mip import solve_orders, variable_count
 from engine.wave.model import WavePlan, WaveProblem
-from engine.wave.search import Executor, SearchParams, alone_costs, improve, shortfall_bound
+from engine.wave.search import Executor, SearchParams, improve, shortfall_bound
 
 EPS = 1e-6
 MIP_SHARE = 0.85  # of the time left: the rest builds the program and reads its answer
@@ -59,13 +60,13 @@ def optimize(
     params = params or WaveParams()
     deadline = time.monotonic() + params.time_limit
     baseline = sequential(problem)
-    alone = alone_costs(problem)
+    alone = alone_costs(problem, executor)
     flowed = solve_flow(problem)
     bound = max(sum(alone), shortfall_bound(problem), -math.inf if flowed is None else flowed.bound)
     stats = {"baseline_cost": plan_cost(problem, baseline)}
     routes = baseline.routes
     if flowed is not None:  # the flow's plan, when it beats the orders' arrival
-        start = guided(problem, flowed.shares, deadline)
+        start = guided(problem, flowed.shares, deadline, executor)
         stats["guided_cost"] = plan_cost(problem, start)
         if stats["guided_cost"] < stats["baseline_cost"] - EPS:
             routes = start.routes

@@ -16,19 +16,19 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
 from engine.costing import route_cost
-from engine.params import SolveParams
 from engine.problem import Route
-from engine.solve import solve
 from engine.wave.check import shipments
 from engine.wave.mip import MipOutcome, solve_orders
 from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WaveProblem
 
 EPS = 1e-6
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,19 +36,6 @@ class SearchParams:
     neighbourhood: int = 20  # orders routed again together
     step_seconds: float = 2.0  # the MIP's time limit per neighbourhood
     parallel: int = 1  # neighbourhoods routed at once (through the executor)
-
-
-def alone_costs(problem: WaveProblem, params: SolveParams | None = None) -> list[float]:
-    """Each order's least cost with the whole stock to itself (a lower bound, summed)."""
-    costs = []
-    for order in problem.orders:
-        alone = order.unrouted_cost()
-        if order.problem is not None:
-            result = solve(order.with_stock(problem.stock), params)
-            if result.routes:
-                alone = min(alone, result.routes[0].cost)
-        costs.append(alone)
-    return costs
 
 
 def shortfall_bound(problem: WaveProblem) -> float:
@@ -77,15 +64,16 @@ def shortfall_bound(problem: WaveProblem) -> float:
 
 
 class Executor(Protocol):
-    """Runs independent pieces of work (a process pool, a cluster): results in input order."""
+    """Runs independent pieces of work (a process pool, a cluster): results in input order.
+    ``fn`` is a module's function, so that it can be pickled to where the work runs."""
 
-    def map(self, fn: Callable[[Task], MipOutcome], tasks: Sequence[Task]) -> list[MipOutcome]: ...
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]: ...
 
 
 class InlineExecutor:
     """One piece after the other, in this process."""
 
-    def map(self, fn: Callable[[Task], MipOutcome], tasks: Sequence[Task]) -> list[MipOutcome]:
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
         return [fn(task) for task in tasks]
 
 

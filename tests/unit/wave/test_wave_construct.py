@@ -4,10 +4,16 @@ and order limits included)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
 import numpy as np
 import pytest
 
 from benchmarks.waves.generator import WaveSpec, generate
+from engine.solve import solve
+from engine.wave import alone
+from engine.wave.alone import alone_costs, route_each
 from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost, shipments
 from engine.wave.construct import guided, polish
@@ -17,6 +23,9 @@ from engine.wave.mip import fewest_shipments
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem
 from tests.unit.wave.bruteforce import best_cost, fewest_extra_shipments
 from tests.unit.wave.test_wave_strategies import SEEDS, random_wave
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def _taken(wave: WaveProblem, shares: tuple[np.ndarray | None, ...]) -> np.ndarray:
@@ -87,3 +96,38 @@ def test_the_fewest_shipments_bound_never_exceeds_the_exhaustive_fewest(seed: in
     )
     assert bound is not None
     assert bound == pytest.approx(fewest_extra_shipments(wave, filled), abs=1e-6)
+
+
+class Reversed:
+    """An executor that runs its pieces last first (as a pool may finish them)."""
+
+    def __init__(self) -> None:
+        self.pieces = 0
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        self.pieces += len(tasks)
+        return [fn(task) for task in reversed(tasks)][::-1]
+
+
+def test_orders_routed_on_their_own_come_back_in_their_order_whatever_the_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(alone, "BATCH", 7)
+    wave = generate(WaveSpec(orders=60, locations=10, skus=80, seed=4)).problem()
+    problems = [None if o.problem is None else o.with_stock(wave.stock) for o in wave.orders]
+    executor = Reversed()
+    routes = route_each(problems, executor)
+    assert executor.pieces == -(-sum(p is not None for p in problems) // 7)
+    for problem, route in zip(problems, routes, strict=True):
+        best = None if problem is None else solve(problem).routes
+        if not best:
+            assert route is None
+            continue
+        assert route is not None and route.plans == best[0].plans
+        assert route.cost == pytest.approx(best[0].cost)
+    assert alone_costs(wave, executor) == alone_costs(wave)
+    answer = solve_flow(wave)
+    assert answer is not None
+    assert (
+        guided(wave, answer.shares, executor=executor).routes == guided(wave, answer.shares).routes
+    )

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -33,6 +34,10 @@ BIG_CARTS = WaveSpec(orders=10, locations=10, skus=80, seed=3, big_carts=True)
 ROOT = Path(__file__).resolve().parents[3]
 
 
+T = TypeVar("T")
+R = TypeVar("R")
+
+
 @cache
 def wave(spec: WaveSpec) -> WaveProblem:
     return generate(spec).problem()
@@ -45,10 +50,11 @@ class RecordingExecutor:
     def __init__(self) -> None:
         self.steps: list[tuple[tuple[str, ...], bool]] = []
 
-    def map(self, fn: Callable[[Task], MipOutcome], tasks: Sequence[Task]) -> list[MipOutcome]:
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
         outcomes = [fn(task) for task in tasks]
         for task, outcome in zip(tasks, outcomes, strict=True):
-            self.steps.append((tuple(o.order_id for o in task.orders), outcome.optimal))
+            if isinstance(task, Task) and isinstance(outcome, MipOutcome):  # not a batch of orders
+                self.steps.append((tuple(o.order_id for o in task.orders), outcome.optimal))
         return outcomes
 
 
