@@ -3,11 +3,22 @@ service records of a summary (change orders, return orders)."""
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from rich import box
 from rich.console import Console, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -27,6 +38,26 @@ def progress() -> Progress:
         console=console,
         disable=not console.is_terminal,
     )
+
+
+@contextmanager
+def ticking(bar: Progress, task: TaskID, seconds: float) -> Iterator[None]:
+    """``task`` advancing with the clock for ``seconds`` while the block runs (a strategy
+    that plans until its time limit reports nothing in between), full when it ends."""
+    start, done = time.monotonic(), threading.Event()
+
+    def tick() -> None:
+        while not done.wait(0.25):
+            bar.update(task, completed=min(time.monotonic() - start, seconds))
+
+    ticker = threading.Thread(target=tick, name="progress", daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        done.set()
+        ticker.join()
+        bar.update(task, completed=seconds)
 
 
 def table(title: str) -> Table:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from rich.table import Table
 
 from api.cli_errors import fail, now_option, user_errors
 from api.cli_views import progress as progress_bar
-from api.cli_views import table
+from api.cli_views import table, ticking
 from engine.answer import PreviewAnswer
 from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
@@ -119,7 +120,12 @@ def wave_command(
                     f"line {number}: {why}", markup=False, highlight=False, soft_wrap=True
                 )
             progress.update(task, visible=False)
-            progress.add_task(f"planning {len(read.orders)} orders: {strategy}", total=None)
+            timed = strategy is Strategy.optimize  # plans until its time limit
+            what = f"planning {len(read.orders)} orders: {strategy}"
+            planning = progress.add_task(
+                f"{what} (up to {time_limit:g} s)" if timed else what,
+                total=time_limit if timed else None,
+            )
             problem = build_wave(
                 read.orders,
                 network=setup.network,
@@ -128,7 +134,8 @@ def wave_command(
                 now=moment,
             )
             params = WaveParams(time_limit=time_limit, seed=seed, parallel=workers)
-            plan = run_strategy(problem, strategy, params, executor, ray_address)
+            with ticking(progress, planning, time_limit) if timed else nullcontext():
+                plan = run_strategy(problem, strategy, params, executor, ray_address)
             planned = answers(
                 problem,
                 plan,
