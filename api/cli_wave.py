@@ -61,6 +61,21 @@ def wave_command(
         float, typer.Option(help="seconds optimize may take (baselines ignore it)")
     ] = 30.0,
     seed: Annotated[int, typer.Option(help="optimize's random seed")] = 0,
+    max_steps: Annotated[
+        int | None,
+        typer.Option(
+            help="a budget of work for a plan that repeats run after run: optimize's search"
+            " stops after this many neighbourhoods (with --max-nodes)",
+            show_default=False,
+        ),
+    ] = None,
+    max_nodes: Annotated[
+        int | None,
+        typer.Option(
+            help="branch-and-bound nodes per program optimize solves (with --max-steps)",
+            show_default=False,
+        ),
+    ] = None,
     now: Annotated[str | None, typer.Option(help="wave time, ISO 8601 (default: now)")] = None,
     workers: Annotated[
         int,
@@ -99,6 +114,10 @@ def wave_command(
     """
     if not 0 < time_limit <= MAX_TIME_LIMIT:
         fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
+    if max_steps is not None and max_steps < 0:
+        fail(f"--max-steps: expected 0 or more, got {max_steps}")
+    if max_nodes is not None and max_nodes < 1:
+        fail(f"--max-nodes: expected 1 or more, got {max_nodes}")
     if not 1 <= workers <= MAX_WORKERS:
         fail(f"--workers: expected 1 to {MAX_WORKERS}, got {workers}")
     if ray_address is not None and executor is not ExecutorKind.ray:
@@ -133,7 +152,13 @@ def wave_command(
                 stock=setup.stock,
                 now=moment,
             )
-            params = WaveParams(time_limit=time_limit, seed=seed, parallel=workers)
+            params = WaveParams(
+                time_limit=time_limit,
+                seed=seed,
+                parallel=workers,
+                max_steps=max_steps,
+                max_nodes=max_nodes,
+            )
             with ticking(progress, planning, time_limit) if timed else nullcontext():
                 plan = run_strategy(problem, strategy, params, executor, ray_address)
             planned = answers(

@@ -35,7 +35,10 @@ class WaveParams:
     input and seed give the same plan when the search ends before the time limit);
     ``max_mip_variables``: the largest wave solved as one program; ``neighbourhood`` and
     ``step_seconds``: the search's orders per step and time per step; ``parallel``: steps
-    routed at once through the executor."""
+    routed at once through the executor. A budget of work instead of time gives the same plan
+    run after run, on any machine, as long as the time limit does not cut it first:
+    ``max_steps`` caps the search's neighbourhoods, ``max_nodes`` the branch-and-bound nodes of
+    the whole-wave program and of each neighbourhood's."""
 
     time_limit: float = 30.0
     seed: int = 0
@@ -43,6 +46,8 @@ class WaveParams:
     neighbourhood: int = 20  # orders per step: 20 beat 40 at 1,000 and 10,000 orders
     step_seconds: float = 2.0
     parallel: int = 1
+    max_steps: int | None = None
+    max_nodes: int | None = None
 
     def __post_init__(self) -> None:
         if not self.time_limit > 0 or not self.step_seconds > 0:
@@ -51,6 +56,8 @@ class WaveParams:
             raise ValueError(
                 "neighbourhood must be at least 2, max_mip_variables at least 0, parallel 1"
             )
+        if min(self.max_steps or 0, self.max_nodes or 1) < 0 or self.max_nodes == 0:
+            raise ValueError("max_steps must be at least 0 and max_nodes at least 1")
 
 
 def optimize(
@@ -82,6 +89,7 @@ def optimize(
             slots=slots,
             time_limit=left,
             seed=params.seed,
+            node_limit=params.max_nodes,
         )
         if whole.bound is not None:
             bound = max(bound, whole.bound)
@@ -92,7 +100,13 @@ def optimize(
         if whole.optimal:  # nothing left to search for
             cost = plan_cost(problem, WavePlan(routes, "optimize"))
             return WavePlan(routes, "optimize", min(bound, cost), stats)
-    search = SearchParams(params.neighbourhood, params.step_seconds, params.parallel)
+    search = SearchParams(
+        params.neighbourhood,
+        params.step_seconds,
+        params.parallel,
+        params.max_steps,
+        params.max_nodes,
+    )
     routes = improve(
         problem,
         routes,

@@ -47,11 +47,14 @@ def solve_orders(
     slots: IntArray | None = None,
     time_limit: float,
     seed: int,
+    node_limit: int | None = None,
 ) -> MipOutcome:
     """The cheapest plan of ``orders`` over ``stock`` (per wave SKU row and location) with
-    ``room`` units and ``slots`` orders left per location (``NO_LIMIT``: no cap)."""
+    ``room`` units and ``slots`` orders left per location (``NO_LIMIT``: no cap), within
+    ``time_limit`` seconds and ``node_limit`` branch-and-bound nodes (a limit of work makes the
+    answer the same run after run; one of time does not)."""
     model, variables = _program(orders, stock, room, slots)
-    result = _solve(model, time_limit, seed)
+    result = _solve(model, time_limit, seed, node_limit)
     bound = _bound(result)
     optimal = result.termination.reason == mathopt.TerminationReason.OPTIMAL
     if not result.has_primal_feasible_solution():
@@ -103,12 +106,15 @@ def _program(
     return model, variables
 
 
-def _solve(model: mathopt.Model, time_limit: float, seed: int) -> mathopt.SolveResult:
+def _solve(
+    model: mathopt.Model, time_limit: float, seed: int, node_limit: int | None = None
+) -> mathopt.SolveResult:
     return mathopt.solve(
         model,
         mathopt.SolverType.HIGHS,
         params=mathopt.SolveParameters(
             time_limit=datetime.timedelta(seconds=time_limit),
+            node_limit=node_limit,
             random_seed=seed,
             relative_gap_tolerance=0.0,
             absolute_gap_tolerance=1e-6,

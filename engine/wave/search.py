@@ -36,6 +36,8 @@ class SearchParams:
     neighbourhood: int = 20  # orders routed again together
     step_seconds: float = 2.0  # the MIP's time limit per neighbourhood
     parallel: int = 1  # neighbourhoods routed at once (through the executor)
+    max_steps: int | None = None  # neighbourhoods routed in all, at most
+    node_limit: int | None = None  # branch-and-bound nodes per neighbourhood
 
 
 def shortfall_bound(problem: WaveProblem) -> float:
@@ -87,6 +89,7 @@ class Task:
     slots: IntArray
     time_limit: float
     seed: int
+    node_limit: int | None = None
 
 
 def solve_task(task: Task) -> MipOutcome:
@@ -98,6 +101,7 @@ def solve_task(task: Task) -> MipOutcome:
         slots=task.slots,
         time_limit=task.time_limit,
         seed=task.seed,
+        node_limit=task.node_limit,
     )
 
 
@@ -121,7 +125,8 @@ def improve(
     rng = random.Random(seed)
     competing = _orders_by_sku(problem.orders)
     tried: set[int] = set()
-    while time.monotonic() < deadline:
+    steps = 0
+    while time.monotonic() < deadline and (params.max_steps is None or steps < params.max_steps):
         regret = [
             i for i, cost in enumerate(state.costs) if cost > alone[i] + EPS and i not in tried
         ]
@@ -139,13 +144,16 @@ def improve(
             starts.append(start)
             groups.append(group)
             taken.update(group)
-            if len(groups) == params.parallel:
+            if len(groups) == params.parallel or (
+                params.max_steps is not None and steps + len(groups) == params.max_steps
+            ):
                 break
         left = min(params.step_seconds, deadline - time.monotonic())
         if left <= 0:
             break
-        tasks = [state.task(group, left, seed) for group in groups]
+        tasks = [state.task(group, left, seed, params.node_limit) for group in groups]
         outcomes = executor.map(solve_task, tasks)
+        steps += len(tasks)
         for start, group, outcome in zip(starts, groups, outcomes, strict=True):
             if state.accept(group, outcome):
                 tried.clear()
@@ -166,7 +174,9 @@ class PlanState:
         for order, route in zip(problem.orders, routes, strict=True):
             self._move(order, route, +1)
 
-    def task(self, group: list[int], time_limit: float, seed: int) -> Task:
+    def task(
+        self, group: list[int], time_limit: float, seed: int, node_limit: int | None = None
+    ) -> Task:
         """The neighbourhood ``group`` over what every other order takes now."""
         others, served = self.used.copy(), self.served.copy()  # what the other orders take
         for i in group:
@@ -185,6 +195,7 @@ class PlanState:
             slots=np.where(most == NO_LIMIT, NO_LIMIT, most - served),
             time_limit=time_limit,
             seed=seed,
+            node_limit=node_limit,
         )
 
     def accept(self, group: list[int], outcome: MipOutcome) -> bool:

@@ -238,6 +238,8 @@ def test_a_plan_in_a_missing_directory_exits_2(tmp_path: Path) -> None:
         (["--strategy", "cheapest"], "cheapest"),
         (["--executor", "cluster"], "cluster"),
         (["--ray-address", "auto"], "--ray-address: only with --executor ray"),
+        (["--max-steps", "-1"], "--max-steps"),
+        (["--max-nodes", "0"], "--max-nodes"),
     ],
     ids=[
         "zero-time-limit",
@@ -246,6 +248,8 @@ def test_a_plan_in_a_missing_directory_exits_2(tmp_path: Path) -> None:
         "unknown-strategy",
         "unknown-executor",
         "ray-address-without-ray",
+        "negative-max-steps",
+        "no-max-nodes",
     ],
 )
 def test_a_bad_flag_exits_2(tmp_path: Path, flags: list[str], expected: str) -> None:

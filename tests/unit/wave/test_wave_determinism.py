@@ -95,6 +95,25 @@ def test_the_neighbourhood_search_gives_the_same_plan_when_no_order_has_regret_l
     assert runs[0] == runs[1]  # the same neighbourhoods in the same order, the same plan
 
 
+def test_a_budget_of_search_steps_gives_the_same_plan_where_the_regret_is_not_exhausted() -> None:
+    problem = generate(WaveSpec(orders=300, locations=30, skus=300, seed=5)).problem()
+    params = WaveParams(time_limit=120.0, seed=1, max_mip_variables=0, max_steps=12, max_nodes=500)
+    runs = []
+    for _ in range(2):
+        executor = RecordingExecutor()
+        plan = plan_wave(problem, "optimize", params, executor)
+        assert len(executor.steps) == 12  # stopped by its budget, with orders still in regret
+        runs.append((plan.routes, executor.steps))
+    assert runs[0] == runs[1]
+
+
+def test_work_budgets_must_be_sensible() -> None:
+    with pytest.raises(ValueError, match="max_nodes"):
+        WaveParams(max_nodes=0)
+    with pytest.raises(ValueError, match="max_steps"):
+        WaveParams(max_steps=-1)
+
+
 PLAN_EVERY_STRATEGY = """
 import hashlib, sys
 from benchmarks.waves.generator import WaveSpec, generate
