@@ -24,6 +24,7 @@ import numpy as np
 from engine.problem import Route, RoutingProblem
 from engine.wave.alone import route_each
 from engine.wave.baselines import best_route, in_arrival_order
+from engine.wave.flowbound import Share
 from engine.wave.mip import MipOutcome
 from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WavePlan, WaveProblem
 from engine.wave.search import Executor, PlanState
@@ -33,7 +34,7 @@ BIG = np.iinfo(np.int64).max
 
 def guided(
     problem: WaveProblem,
-    shares: Sequence[IntArray | None],
+    shares: Sequence[Share | None],
     deadline: float | None = None,
     executor: Executor | None = None,
 ) -> WavePlan:
@@ -41,30 +42,31 @@ def guided(
     up to more than the stock or a location's capacity, so without a limit of orders per
     location each order is routed on its own, batch by batch through ``executor``."""
     if problem.max_orders == NO_LIMIT:
-        problems = [
-            None if units is None or not units.any() else _within(order, problem, units)
-            for order, units in zip(problem.orders, shares, strict=True)
-        ]
+        problems = (
+            None if share is None or not share.units.size else _within(order, problem, share)
+            for order, share in zip(problem.orders, shares, strict=True)
+        )
         first = tuple(route_each(problems, executor))
     else:  # in arrival order, each taking the order slots left
         first = in_arrival_order(problem, "guided", _chooser(problem, shares)).routes
     return WavePlan(polish(problem, first, deadline), "guided")
 
 
-def _within(order: WaveOrder, problem: WaveProblem, units: IntArray) -> RoutingProblem:
+def _within(order: WaveOrder, problem: WaveProblem, share: Share) -> RoutingProblem:
     sub = order.with_stock(problem.stock)
-    return dataclasses.replace(sub, stock=np.minimum(sub.stock, units))
+    return dataclasses.replace(sub, stock=np.minimum(sub.stock, share.dense(sub.stock.shape)))
 
 
 def _chooser(
-    problem: WaveProblem, shares: Sequence[IntArray | None]
+    problem: WaveProblem, shares: Sequence[Share | None]
 ) -> Callable[[WaveOrder, RoutingProblem, IntArray], Route | None]:
-    share = {id(order): units for order, units in zip(problem.orders, shares, strict=True)}
+    of = {id(order): share for order, share in zip(problem.orders, shares, strict=True)}
 
     def within_share(order: WaveOrder, sub: RoutingProblem, room: IntArray) -> Route | None:
-        units = share[id(order)]
-        if units is None or not units.any():
+        share = of[id(order)]
+        if share is None or not share.units.size:
             return None
+        units = share.dense(sub.stock.shape)
         return best_route(dataclasses.replace(sub, stock=np.minimum(sub.stock, units)), room)
 
     return within_share

@@ -15,28 +15,43 @@ Costs are integers for the flow: scaled and rounded down, which keeps it a lower
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from engine.problem import RoutingProblem
-from engine.wave.model import NO_LIMIT, IntArray, WaveProblem
-
-IntLike = IntArray | list[int]
+from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WaveProblem
 
 SCALE = 1_000  # cost units per minor unit of the objective
 
 
+@dataclass(frozen=True, slots=True)
+class Share:
+    """The units of an order's SKU rows the flow sends it from its candidates, sparse:
+    ``units[k]`` of row ``rows[k]`` from candidate ``cols[k]``."""
+
+    rows: IntArray
+    cols: IntArray
+    units: IntArray
+
+    def dense(self, shape: tuple[int, ...]) -> IntArray:
+        """As units per (SKU row, candidate) of an array of ``shape``."""
+        out = np.zeros(shape, dtype=np.int64)
+        np.add.at(out, (self.rows, self.cols), self.units)
+        return out
+
+
 @dataclass(frozen=True, eq=False)
 class FlowAnswer:
-    """``bound``: the lower bound. ``shares``: the flow as a plan, per order the units of
-    each of its SKU rows it sends the order from each candidate (``None`` for an order with
-    no problem); a kind's flow goes to its lines in order of arrival, each taking from the
-    locations that send the kind the most first, so its units come from few places."""
+    """``bound``: the lower bound. ``shares``: the flow as a plan, per order (``None`` for an
+    order with no problem); a kind's flow goes to its lines in order of arrival, each taking
+    from the locations that send the kind the most first, so its units come from few places."""
 
     bound: float
-    shares: tuple[IntArray | None, ...]
+    shares: tuple[Share | None, ...]
 
 
 def flow_bound(problem: WaveProblem) -> float | None:
@@ -50,64 +65,91 @@ def solve_flow(problem: WaveProblem) -> FlowAnswer | None:
     per *kind* of line: lines of the same SKU with the same usable stock and unit costs at
     the same locations are one node holding all their units (the same flow, exactly: any
     flow out of it splits back into its lines), so a 100,000-order wave stays small."""
-    n_skus, n_locations = problem.stock.shape
-    held0 = 2
-    at0 = held0 + n_skus * n_locations
     kinds = list(_line_kinds(problem).values())
     penalties = sum(kind.penalty * kind.units for kind in kinds)
     total = sum(kind.cap for kind in kinds)
     if total == 0:
-        return FlowAnswer(penalties, _no_shares(problem))
-    arcs = _Arcs()
-    served: list[range] = []  # per kind, its arcs to the stock
-    for k, kind in enumerate(kinds):
-        here = at0 + n_locations + k
-        arcs.add([0], [here], [kind.cap], [0])
-        held = held0 + kind.sku * n_locations + kind.locations
-        caps = np.minimum(kind.usable, kind.cap)
-        served.append(arcs.add(np.full(held.size, here), held, caps, kind.gains))
-    sku, loc = np.nonzero(problem.stock)
-    arcs.add(held0 + sku * n_locations + loc, at0 + loc, problem.stock[sku, loc], loc * 0)
-    room = np.where(problem.capacity == NO_LIMIT, total, problem.capacity)
-    arcs.add(at0 + np.arange(n_locations), np.ones(n_locations, np.int64), room, room * 0)
-    arcs.add([0], [1], [total], [0])  # left unfilled
+        return FlowAnswer(penalties, _shares(problem, kinds, []))
+    arcs, starts = _arcs(problem, kinds, total)
     flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(*arcs.arrays())
+    flow.add_arcs_with_capacity_and_unit_cost(*arcs)
+    del arcs  # the solver holds its own copy; a 100,000-order wave's arcs are big
     flow.set_node_supply(0, total)
     flow.set_node_supply(1, -total)
     if flow.solve() != flow.OPTIMAL:
         return None
     bound = penalties + float(flow.optimal_cost()) / SCALE
-    everything = np.arange(arcs.count, dtype=np.int64)
-    sent = np.asarray(flow.flows(everything), dtype=np.int64)
-    return FlowAnswer(bound, _shares(problem, kinds, [sent[list(r)] for r in served]))
+    sent = []
+    for kind, start in zip(kinds, starts, strict=True):
+        at = np.arange(start, start + kind.locations.size, dtype=np.int64)
+        sent.append(np.asarray(flow.flows(at), dtype=np.int64))
+    return FlowAnswer(bound, _shares(problem, kinds, sent))
 
 
-def _no_shares(problem: WaveProblem) -> tuple[IntArray | None, ...]:
-    return tuple(
-        None if o.problem is None else np.zeros_like(o.problem.stock) for o in problem.orders
-    )
+def _arcs(
+    problem: WaveProblem, kinds: list[_Kind], total: int
+) -> tuple[tuple[IntArray, IntArray, IntArray, IntArray], list[int]]:
+    """Every arc (tails, heads, capacities, costs) in preallocated arrays, and where each
+    kind's arcs to the stock start."""
+    n_skus, n_locations = problem.stock.shape
+    held0, at0 = 2, 2 + n_skus * n_locations
+    sku, loc = np.nonzero(problem.stock)
+    size = len(kinds) + sum(k.locations.size for k in kinds) + sku.size + n_locations + 1
+    tails, heads, caps, costs = (np.zeros(size, dtype=np.int64) for _ in range(4))
+    starts, i = [], 0
+    for k, kind in enumerate(kinds):
+        here, n = at0 + n_locations + k, kind.locations.size
+        tails[i], heads[i], caps[i] = 0, here, kind.cap  # source → the kind
+        i += 1
+        starts.append(i)
+        tails[i : i + n] = here
+        heads[i : i + n] = held0 + kind.sku * n_locations + kind.locations
+        caps[i : i + n] = np.minimum(kind.usable, kind.cap)
+        costs[i : i + n] = kind.gains
+        i += n
+    n = sku.size  # (SKU, location) stock → location
+    tails[i : i + n], heads[i : i + n] = held0 + sku * n_locations + loc, at0 + loc
+    caps[i : i + n] = problem.stock[sku, loc]
+    i += n
+    room = np.where(problem.capacity == NO_LIMIT, total, problem.capacity)
+    tails[i : i + n_locations], heads[i : i + n_locations] = at0 + np.arange(n_locations), 1
+    caps[i : i + n_locations] = room
+    i += n_locations
+    tails[i], heads[i], caps[i] = 0, 1, total  # left unfilled
+    return (tails, heads, caps, costs), starts
 
 
 def _shares(
     problem: WaveProblem, kinds: list[_Kind], sent: list[IntArray]
-) -> tuple[IntArray | None, ...]:
-    shares = _no_shares(problem)
+) -> tuple[Share | None, ...]:
+    taken: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for kind, units in zip(kinds, sent, strict=True):
         left = units.copy()
         deepest = np.argsort(-left, kind="stable")
-        for o, row, cap, cand in kind.members:
-            share = shares[o]
-            assert share is not None
+        for o, row, cap in kind.members:
+            cand = np.flatnonzero(_usable(problem, problem.orders[o], row))
             for j in deepest:
                 if cap == 0 or left[j] == 0:
                     break
                 take = min(cap, int(left[j]))
-                share[row, cand[j]] += take
+                taken[o].append((row, int(cand[j]), take))
                 left[j] -= take
                 cap -= take
             deepest = deepest[left[deepest] > 0]
-    return shares
+    shares: list[Share | None] = []
+    for o, order in enumerate(problem.orders):
+        got = np.array(taken.get(o, []), dtype=np.int64).reshape(-1, 3)
+        shares.append(None if order.problem is None else Share(got[:, 0], got[:, 1], got[:, 2]))
+    return tuple(shares)
+
+
+def _usable(problem: WaveProblem, order: WaveOrder, row: int) -> IntArray:
+    """What the order may take of its SKU row at each candidate: its policy's stock, within
+    the wave's."""
+    assert order.problem is not None
+    wave = problem.stock[order.skus[row], order.locations]
+    usable: IntArray = np.minimum(order.problem.stock[row], wave)
+    return usable
 
 
 @dataclass(eq=False)
@@ -121,12 +163,11 @@ class _Kind:
     gains: IntArray  # scaled unit cost less the penalty, rounded down
     units: int = 0  # the lines' units, each paying the penalty unless filled
     cap: int = 0  # the most of them the lines can fill
-    # per line, in order of arrival: (order, SKU row, cap, the order's candidate columns)
-    members: list[tuple[int, int, int, IntArray]] = field(default_factory=list)
+    members: list[tuple[int, int, int]] = field(default_factory=list)  # (order, row, cap)
 
 
-def _line_kinds(problem: WaveProblem) -> dict[bytes, _Kind]:
-    kinds: dict[bytes, _Kind] = {}
+def _line_kinds(problem: WaveProblem) -> dict[tuple[int, float, bytes], _Kind]:
+    kinds: dict[tuple[int, float, bytes], _Kind] = {}
     for o, order in enumerate(problem.orders):
         sub = order.problem
         if sub is None:
@@ -136,26 +177,20 @@ def _line_kinds(problem: WaveProblem) -> dict[bytes, _Kind]:
         for line, qty in enumerate(sub.quantity):
             row = sub.line_sku[line]
             cand = np.flatnonzero(usable[row])
-            here = usable[row, cand]
+            at, here, gain = order.locations[cand], usable[row, cand], gains[cand]
             sku = int(order.skus[row])
-            key = b"".join(
-                (
-                    np.array([sku, sub.unfilled_unit_penalty]).tobytes(),
-                    order.locations[cand].tobytes(),
-                    here.tobytes(),
-                    gains[cand].tobytes(),
-                )
-            )
+            digest = hashlib.blake2b(digest_size=16)  # 128 bits: no two kinds will share one
+            for part in (at, here, gain):
+                digest.update(part.tobytes())
+            key = (sku, sub.unfilled_unit_penalty, digest.digest())
             kind = kinds.get(key)
             if kind is None:
-                kind = _Kind(
-                    sku, sub.unfilled_unit_penalty, order.locations[cand], here, gains[cand]
-                )
+                kind = _Kind(sku, sub.unfilled_unit_penalty, at, here, gain)
                 kinds[key] = kind
             cap = _line_cap(sub, qty, here)
             kind.units += qty
             kind.cap += cap
-            kind.members.append((o, row, cap, cand))
+            kind.members.append((o, row, cap))
     return kinds
 
 
@@ -180,24 +215,3 @@ def _line_cap(sub: RoutingProblem, qty: int, usable: IntArray) -> int:
         return min(qty, int(usable.max(initial=0)))
     deepest = np.sort(usable)[::-1][: sub.max_locations]
     return min(qty, int(deepest.sum()))
-
-
-class _Arcs:
-    """Arcs gathered in chunks, handed to the solver at once."""
-
-    def __init__(self) -> None:
-        self.chunks: list[tuple[IntLike, IntLike, IntLike, IntLike]] = []
-        self.count = 0
-
-    def add(self, tails: IntLike, heads: IntLike, caps: IntLike, costs: IntLike) -> range:
-        """The new arcs' indices."""
-        self.chunks.append((tails, heads, caps, costs))
-        first, self.count = self.count, self.count + len(tails)
-        return range(first, self.count)
-
-    def arrays(self) -> tuple[IntArray, IntArray, IntArray, IntArray]:
-        tails, heads, caps, costs = (
-            np.concatenate([np.asarray(chunk[k], dtype=np.int64) for chunk in self.chunks])
-            for k in range(4)
-        )
-        return tails, heads, caps, costs

@@ -17,7 +17,7 @@ from engine.wave.alone import alone_costs, route_each
 from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost, shipments
 from engine.wave.construct import guided, polish
-from engine.wave.flowbound import solve_flow
+from engine.wave.flowbound import Share, solve_flow
 from engine.wave.kpi import kpis
 from engine.wave.mip import fewest_shipments
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem
@@ -28,7 +28,14 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _taken(wave: WaveProblem, shares: tuple[np.ndarray | None, ...]) -> np.ndarray:
+def _dense(wave: WaveProblem, shares: tuple[Share | None, ...]) -> list[np.ndarray | None]:
+    return [
+        None if share is None or order.problem is None else share.dense(order.problem.stock.shape)
+        for order, share in zip(wave.orders, shares, strict=True)
+    ]
+
+
+def _taken(wave: WaveProblem, shares: list[np.ndarray | None]) -> np.ndarray:
     taken = np.zeros_like(wave.stock)
     for order, share in zip(wave.orders, shares, strict=True):
         if share is not None:
@@ -42,11 +49,12 @@ def test_the_flows_shares_stay_within_stock_capacity_and_what_each_line_asks(see
     answer = solve_flow(wave)
     assert answer is not None
     assert answer.bound <= best_cost(wave) + 1e-6
-    taken = _taken(wave, answer.shares)
+    shares = _dense(wave, answer.shares)
+    taken = _taken(wave, shares)
     assert (taken <= wave.stock).all()
     limited = wave.capacity != NO_LIMIT
     assert (taken.sum(axis=0)[limited] <= wave.capacity[limited]).all()
-    for order, share in zip(wave.orders, answer.shares, strict=True):
+    for order, share in zip(wave.orders, shares, strict=True):
         if order.problem is None:
             assert share is None
             continue
