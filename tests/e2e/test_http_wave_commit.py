@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from flows.bootstrap import Services
 from tests.e2e.test_http_waves import finished
-from tests.support.orders import order
+from tests.support.service import shirts
 
 
 @pytest.fixture
@@ -33,21 +33,7 @@ def waiting_orders(client: TestClient) -> list[str]:
     stock_a(client, 0)
     numbers = []
     for number, units in (("WV-1", 2), ("WV-2", 1)):
-        document = order(
-            number,
-            delivery_groups=order()["delivery_groups"][:1],
-            lines=[
-                {
-                    "id": "1",
-                    "sku": "SKU-A",
-                    "quantity": units,
-                    "unit_price": 1000,
-                    "delivery_group": "DG1",
-                }
-            ],
-            discounts=[],
-            payment={"authorization_id": f"A-{number}", "amount": 1000 * units + 647},
-        )
+        document = shirts(number, units, tax=0, discount=0)
         placed = client.post("/v1/orders", json=document).json()
         assert placed["fulfillment_orders"] == [], placed
         numbers.append(number)
