@@ -23,7 +23,7 @@ from rich.table import Table
 from api.cli_errors import fail, now_option, user_errors
 from api.cli_views import progress as progress_bar
 from api.cli_views import table
-from api.cli_wave import MAX_TIME_LIMIT, Strategy, run_strategy
+from api.cli_wave import Strategy, check_time_limit, read_reporting, run_strategy
 from api.replay_report import LABELS, render
 from engine.network import Network
 from engine.order import Order
@@ -31,8 +31,7 @@ from engine.wave.answer import answers
 from engine.wave.exact import WaveParams
 from engine.wave.model import build_wave
 from engine.wave.replay import ReplaySide, compare
-from flows.json_lines import count_lines
-from flows.wave_files import open_orders, read_orders, read_setup
+from flows.wave_files import open_orders, read_setup
 from inventory.memory import MemoryInventory
 from rules.loader import LoadedRules, NetworkRefs, load_rules
 
@@ -74,8 +73,7 @@ def replay_command(
     rejected (the others are still replayed), 2 when a file cannot be read
     or written or a flag is wrong.
     """
-    if not 0 < time_limit <= MAX_TIME_LIMIT:
-        fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
+    check_time_limit(time_limit)
     moment = now_option(now)
     _report_dir(out)
     params = WaveParams(time_limit=time_limit, seed=seed)
@@ -84,13 +82,7 @@ def replay_command(
         setup = read_setup(network, inventory, rules_a)
         other = load_rules(rules_b, known=NetworkRefs.from_network(setup.network))
         with open_orders(orders) as stream, progress_bar() as progress:
-            task = progress.add_task(f"reading {orders.name}", total=count_lines(stream))
-            read = read_orders(stream, setup.network, lambda: progress.advance(task))
-            for number, why in read.rejected:
-                progress.console.print(
-                    f"line {number}: {why}", markup=False, highlight=False, soft_wrap=True
-                )
-            progress.update(task, visible=False)
+            read = read_reporting(progress, stream, orders.name, setup.network)
             sides = []
             for name, loaded in zip(names, (setup.rules, other), strict=True):
                 progress.add_task(f"routing {len(read.orders)} orders under {name}", total=None)

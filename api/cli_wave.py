@@ -15,23 +15,25 @@ import sys
 from contextlib import nullcontext
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
 import typer
 from rich.console import Console, Group
+from rich.progress import Progress
 from rich.table import Table
 
 from api.cli_errors import fail, now_option, user_errors
 from api.cli_views import progress as progress_bar
 from api.cli_views import table, ticking
 from engine.answer import PreviewAnswer
+from engine.network import Network
 from engine.wave.answer import answers, kpi_document
 from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
 from engine.wave.strategies import plan_wave
 from flows.json_lines import count_lines
 from flows.wave_executor import ExecutorKind, executor_for
-from flows.wave_files import open_orders, read_orders, read_setup
+from flows.wave_files import WaveOrders, open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day
 MAX_WORKERS = 64
@@ -112,8 +114,7 @@ def wave_command(
     Exit status: 0 when every line was read, 1 when some lines were
     rejected, 2 when a file cannot be read or written or a flag is wrong.
     """
-    if not 0 < time_limit <= MAX_TIME_LIMIT:
-        fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
+    check_time_limit(time_limit)
     if max_steps is not None and max_steps < 0:
         fail(f"--max-steps: expected 0 or more, got {max_steps}")
     if max_nodes is not None and max_nodes < 1:
@@ -131,14 +132,7 @@ def wave_command(
     with user_errors():
         setup = read_setup(network, inventory, rules)
         with open_orders(orders) as stream, progress_bar() as progress:
-            task = progress.add_task(f"reading {orders.name}", total=count_lines(stream))
-            read = read_orders(stream, setup.network, lambda: progress.advance(task))
-            for number, why in read.rejected:
-                # one line each, however long (off a terminal rich wraps at 80 columns)
-                progress.console.print(
-                    f"line {number}: {why}", markup=False, highlight=False, soft_wrap=True
-                )
-            progress.update(task, visible=False)
+            read = read_reporting(progress, stream, orders.name, setup.network)
             timed = strategy is Strategy.optimize  # plans until its time limit
             what = f"planning {len(read.orders)} orders: {strategy}"
             planning = progress.add_task(
@@ -174,6 +168,24 @@ def wave_command(
     console.print(_summary(document, problem))
     if read.rejected:
         raise typer.Exit(1)
+
+
+def check_time_limit(time_limit: float) -> None:
+    if not 0 < time_limit <= MAX_TIME_LIMIT:
+        fail(f"--time-limit: expected seconds in (0, {MAX_TIME_LIMIT:g}], got {time_limit}")
+
+
+def read_reporting(progress: Progress, stream: BinaryIO, name: str, network: Network) -> WaveOrders:
+    """The orders of ``stream`` with a bar while they are read; each rejected line is printed
+    on stderr, one line each however long (off a terminal rich wraps at 80 columns)."""
+    task = progress.add_task(f"reading {name}", total=count_lines(stream))
+    read = read_orders(stream, network, lambda: progress.advance(task))
+    for number, why in read.rejected:
+        progress.console.print(
+            f"line {number}: {why}", markup=False, highlight=False, soft_wrap=True
+        )
+    progress.update(task, visible=False)
+    return read
 
 
 def run_strategy(
