@@ -18,8 +18,6 @@ import argparse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from benchmarks.waves.generator import WaveSpec, generate
 from engine.wave.baselines import sequential
 from engine.wave.exact import WaveParams, optimize
@@ -51,16 +49,7 @@ def reoptimize(problem: WaveProblem, time_limit: float, seed: int) -> Reoptimize
     first = sequential(problem)
     again = optimize(problem, WaveParams(time_limit=time_limit, seed=seed))
     filled = kpis(problem, first).units_filled
-    slots = np.full(len(problem.location_ids), problem.max_orders, dtype=np.int64)
-    floor = fewest_shipments(
-        problem.orders,
-        problem.stock,
-        problem.capacity,
-        slots=slots,
-        filled=filled,
-        time_limit=time_limit,
-        seed=seed,
-    )
+    floor = fewest_shipments(problem, filled=filled, time_limit=time_limit, seed=seed)
     return Reoptimized(
         extra_shipments(first),
         extra_shipments(again),

@@ -14,18 +14,18 @@ import math
 import time
 from dataclasses import dataclass
 
-import numpy as np
-
+from engine.problem import Route
 from engine.wave.alone import alone_costs
 from engine.wave.baselines import sequential
 from engine.wave.check import plan_cost
 from engine.wave.construct import guided
-from engine.wave.flowbound import solve_flow
-from engine.wave.mip import solve_orders, variable_count
+from engine.wave.flowbound import FlowAnswer, solve_flow
+from engine.wave.mip import solve_wave, variable_count
 from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.search import Executor, SearchParams, improve, shortfall_bound
 
 EPS = 1e-6
+Routes = tuple[Route | None, ...]
 MIP_SHARE = 0.85  # of the time left: the rest builds the program and reads its answer
 
 
@@ -63,43 +63,28 @@ class WaveParams:
 def optimize(
     problem: WaveProblem, params: WaveParams | None = None, executor: Executor | None = None
 ) -> WavePlan:
-    """``executor``: where the search's neighbourhoods are routed (default: in turn, here)."""
+    """``executor``: where the per-order work and the search's neighbourhoods are routed
+    (default: in turn, here)."""
     params = params or WaveParams()
     deadline = time.monotonic() + params.time_limit
-    baseline = sequential(problem)
     alone = alone_costs(problem, executor)
     flowed = solve_flow(problem)
     bound = max(sum(alone), shortfall_bound(problem), -math.inf if flowed is None else flowed.bound)
-    stats = {"baseline_cost": plan_cost(problem, baseline)}
-    routes = baseline.routes
-    if flowed is not None:  # the flow's plan, when it beats the orders' arrival
-        start = guided(problem, flowed.shares, deadline, executor)
-        stats["guided_cost"] = plan_cost(problem, start)
-        if stats["guided_cost"] < stats["baseline_cost"] - EPS:
-            routes = start.routes
-    best = min(stats["baseline_cost"], stats.get("guided_cost", math.inf))
-    slots = np.full(len(problem.location_ids), problem.max_orders, dtype=np.int64)
+    routes, stats = _start(problem, flowed, deadline, executor)
     if variable_count(problem.orders, problem.stock) <= params.max_mip_variables:
         # the solver's clock starts once the program is built: leave that time out of it
         left = max(MIP_SHARE * (deadline - time.monotonic()), 1.0)
-        whole = solve_orders(
-            problem.orders,
-            problem.stock,
-            problem.capacity,
-            slots=slots,
-            time_limit=left,
-            seed=params.seed,
-            node_limit=params.max_nodes,
-        )
+        whole = solve_wave(problem, time_limit=left, seed=params.seed, node_limit=params.max_nodes)
         if whole.bound is not None:
             bound = max(bound, whole.bound)
-        joint = None if whole.routes is None else WavePlan(whole.routes, "optimize")
-        if joint is not None and plan_cost(problem, joint) <= best + EPS:
-            routes = joint.routes
+        if (
+            whole.routes is not None
+            and _cost(problem, whole.routes) <= _cost(problem, routes) + EPS
+        ):
+            routes = whole.routes
         stats["mip_optimal"] = float(whole.optimal)
         if whole.optimal:  # nothing left to search for
-            cost = plan_cost(problem, WavePlan(routes, "optimize"))
-            return WavePlan(routes, "optimize", min(bound, cost), stats)
+            return WavePlan(routes, "optimize", min(bound, _cost(problem, routes)), stats)
     search = SearchParams(
         params.neighbourhood,
         params.step_seconds,
@@ -116,5 +101,22 @@ def optimize(
         params=search,
         executor=executor,
     )
-    plan = WavePlan(routes, "optimize", None, stats)
-    return WavePlan(routes, "optimize", min(bound, plan_cost(problem, plan)), stats)
+    return WavePlan(routes, "optimize", min(bound, _cost(problem, routes)), stats)
+
+
+def _start(
+    problem: WaveProblem, flowed: FlowAnswer | None, deadline: float, executor: Executor | None
+) -> tuple[Routes, dict[str, float]]:
+    """The cheaper of ``sequential`` and the flow's plan, and both their costs."""
+    routes = sequential(problem).routes
+    stats = {"baseline_cost": _cost(problem, routes)}
+    if flowed is not None:
+        start = guided(problem, flowed.shares, deadline, executor)
+        stats["guided_cost"] = _cost(problem, start.routes)
+        if stats["guided_cost"] < stats["baseline_cost"] - EPS:
+            routes = start.routes
+    return routes, stats
+
+
+def _cost(problem: WaveProblem, routes: Routes) -> float:
+    return plan_cost(problem, WavePlan(routes, "optimize"))

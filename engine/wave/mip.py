@@ -15,12 +15,13 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 from ortools.math_opt.python import mathopt
 from ortools.math_opt.python.variables import Variable as Var
 
 from engine.costing import build_route
 from engine.problem import Route
-from engine.wave.model import NO_LIMIT, IntArray, WaveOrder
+from engine.wave.model import NO_LIMIT, IntArray, WaveOrder, WaveProblem
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,20 +65,28 @@ def solve_orders(
     return MipOutcome(routes, bound, bool(optimal))
 
 
+def solve_wave(
+    problem: WaveProblem, *, time_limit: float, seed: int, node_limit: int | None = None
+) -> MipOutcome:
+    """The whole wave as one program (its stock, capacities and orders per location)."""
+    return solve_orders(
+        problem.orders,
+        problem.stock,
+        problem.capacity,
+        slots=_slots(problem),
+        time_limit=time_limit,
+        seed=seed,
+        node_limit=node_limit,
+    )
+
+
 def fewest_shipments(
-    orders: Sequence[WaveOrder],
-    stock: IntArray,
-    room: IntArray,
-    *,
-    slots: IntArray | None = None,
-    filled: int,
-    time_limit: float,
-    seed: int = 0,
+    problem: WaveProblem, *, filled: int, time_limit: float, seed: int = 0
 ) -> float | None:
     """A proven lower bound on the extra shipments (Fulfillment Orders beyond each routed
-    order's first) of any plan of ``orders`` that fills at least ``filled`` units: the same
+    order's first) of any plan of the wave that fills at least ``filled`` units: the wave's
     program with that objective instead (``None`` when the solver proves nothing in time)."""
-    model, variables = _program(orders, stock, room, slots)
+    model, variables = _program(problem.orders, problem.stock, problem.capacity, _slots(problem))
     model.objective.clear()
     model.objective.offset = 0.0
     units: list[Var] = []
@@ -93,6 +102,10 @@ def fewest_shipments(
         return 0.0 if filled <= 0 else None
     model.add_linear_constraint(sum(units) >= filled)
     return _bound(_solve(model, time_limit, seed))
+
+
+def _slots(problem: WaveProblem) -> IntArray:
+    return np.full(len(problem.location_ids), problem.max_orders, dtype=np.int64)
 
 
 def _program(

@@ -98,10 +98,7 @@ def test_on_a_scarce_wave_the_guided_plan_fills_more_than_arrival_order() -> Non
 def test_the_fewest_shipments_bound_never_exceeds_the_exhaustive_fewest(seed: int) -> None:
     wave = random_wave(seed)
     filled = kpis(wave, sequential(wave)).units_filled
-    slots = np.full(len(wave.location_ids), wave.max_orders, dtype=np.int64)
-    bound = fewest_shipments(
-        wave.orders, wave.stock, wave.capacity, slots=slots, filled=filled, time_limit=10.0
-    )
+    bound = fewest_shipments(wave, filled=filled, time_limit=10.0)
     assert bound is not None
     assert bound == pytest.approx(fewest_extra_shipments(wave, filled), abs=1e-6)
 
