@@ -32,7 +32,8 @@ from engine.wave.exact import WaveParams
 from engine.wave.model import NO_LIMIT, WavePlan, WaveProblem, build_wave
 from engine.wave.strategies import plan_wave
 from flows.json_lines import count_lines
-from flows.wave_executor import ExecutorKind, executor_for
+from flows.settings import ExecutorKind
+from flows.wave_executor import executor_for
 from flows.wave_files import WaveOrders, open_orders, read_orders, read_setup
 
 MAX_TIME_LIMIT = 86_400.0  # a day

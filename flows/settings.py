@@ -43,10 +43,20 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from flows.errors import ConfigError
-from flows.wave_executor import ExecutorKind
+
+
+class ExecutorKind(StrEnum):
+    """Where a wave's search runs (:mod:`flows.wave_executor` makes them); defined here, not
+    there, so that reading the settings does not load the optimizer."""
+
+    inline = "inline"
+    process = "process"
+    ray = "ray"
+
 
 DEFAULT_DATABASE_URL = "sqlite:///./omniroute.db"
 DEFAULT_REDIS_PREFIX = "omniroute"

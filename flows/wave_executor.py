@@ -8,20 +8,14 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from enum import StrEnum
 from types import TracebackType
 from typing import Self, TypeVar
 
 from engine.wave.search import Executor, InlineExecutor
+from flows.settings import ExecutorKind
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class ExecutorKind(StrEnum):
-    inline = "inline"
-    process = "process"
-    ray = "ray"
 
 
 class Closing:

@@ -10,7 +10,8 @@ import pytest
 from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost
 from engine.wave.exact import WaveParams, optimize
-from flows.wave_executor import ExecutorKind, ProcessExecutor, executor_for
+from flows.settings import ExecutorKind
+from flows.wave_executor import ProcessExecutor, executor_for
 from tests.unit.wave.test_wave_strategies import random_wave
 
 

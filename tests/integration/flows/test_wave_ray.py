@@ -17,7 +17,8 @@ from engine.wave.baselines import sequential
 from engine.wave.check import check_plan, plan_cost
 from engine.wave.exact import WaveParams, optimize
 from engine.wave.search import InlineExecutor
-from flows.wave_executor import ExecutorKind, ProcessExecutor, make_executor
+from flows.settings import ExecutorKind
+from flows.wave_executor import ProcessExecutor, make_executor
 from flows.wave_ray import RAY_MISSING, RayExecutor, RayMissingError
 from tests.support.fixtures import _missing
 

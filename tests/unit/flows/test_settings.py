@@ -7,8 +7,13 @@ from pathlib import Path
 import pytest
 
 from flows.errors import ConfigError
-from flows.settings import DEFAULT_DATABASE_URL, DEFAULT_SAMPLE_SKUS, MAX_WAVE_WORKERS, Settings
-from flows.wave_executor import ExecutorKind
+from flows.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_SAMPLE_SKUS,
+    MAX_WAVE_WORKERS,
+    ExecutorKind,
+    Settings,
+)
 
 
 def test_no_variables_give_the_embedded_default() -> None:
