@@ -6,6 +6,7 @@ running it inline on the event loop is measurably faster than a hop to the threa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any, Literal, TypeVar
@@ -17,7 +18,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 from starlette.routing import Route
 
+from access.scopes import Scope
 from api import errors
+from api.access_middleware import AccessMiddleware
 from api.app_config import router as config_router
 from api.app_exchange import router as exchange_router
 from api.app_inventory import router as inventory_router
@@ -26,6 +29,7 @@ from api.app_orders import router as orders_router
 from api.app_returns import router as returns_router
 from api.app_service import router as service_router
 from api.app_waves import router as waves_router
+from api.auth import PUBLIC, check_scope, requires
 from api.schemas import (
     MAX_ROUTES_LIMIT,
     NetworkOut,
@@ -48,6 +52,12 @@ MaxRoutes = Annotated[
 ]
 Explain = Annotated[Literal["relevant", "full"], Query(description="excluded candidates to list")]
 ModelT = TypeVar("ModelT", bound=BaseModel)
+CHECKOUT = [requires(Scope.checkout)]
+OPS = [requires(Scope.ops)]
+log = logging.getLogger("omniroute")
+AUTH_OFF_WARNING = (
+    "OMNIROUTE_AUTH=off: every endpoint answers anyone who can reach this port, without a key"
+)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
@@ -58,6 +68,8 @@ def create_app(services: Services | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = services is None
         app.state.services = services or bootstrap(Settings.from_env())
+        if not app.state.services.settings.auth:
+            log.warning(AUTH_OFF_WARNING)
         app.state.services.upkeep.start()  # keeps this worker's inventory cache built
         orders = OrderUpkeep(
             lambda: reconcile(app.state.services),
@@ -76,6 +88,7 @@ def create_app(services: Services | None = None) -> FastAPI:
     app = FastAPI(title="omniroute", version="0.1.0", lifespan=lifespan)
     errors.install(app)
     _routes(app)
+    app.add_middleware(AccessMiddleware, api=app)
     return app
 
 
@@ -89,7 +102,7 @@ def _json(model: BaseModel, status_code: int = 200) -> Response:
 
 
 def _routes(app: FastAPI) -> None:
-    @app.get("/healthz")
+    @app.get("/healthz", openapi_extra=PUBLIC)
     async def healthz(request: Request) -> dict[str, str]:
         config = _svc(request).config()
         return {"status": "ok", "rules_version": config.rules.version}
@@ -98,10 +111,12 @@ def _routes(app: FastAPI) -> None:
         "/v1/routes/preview",
         response_model=PreviewAnswer,
         openapi_extra={**_json_body("Order"), "parameters": PREVIEW_QUERY},
+        dependencies=CHECKOUT,
     )
     async def preview(request: Request) -> Response:
         # The checkout hot path: the body is validated straight from the bytes (pydantic-core
         # parses the JSON itself) and the two query options are read by hand.
+        check_scope(request, Scope.checkout)
         max_routes, explain = _preview_options(request)
         order = _parse_body(Order, await request.body())
         answer = routing.preview_order(_svc(request), order, max_routes=max_routes, explain=explain)
@@ -112,7 +127,7 @@ def _routes(app: FastAPI) -> None:
     # (about 7 % of a preview request). Error handlers apply to both alike.
     app.router.routes.insert(0, Route("/v1/routes/preview", preview, methods=["POST"]))
 
-    @app.post("/v1/routes/previews", response_model=PreviewsOut)
+    @app.post("/v1/routes/previews", response_model=PreviewsOut, dependencies=CHECKOUT)
     async def previews(
         request: Request, body: PreviewsIn, max_routes: MaxRoutes = 3, explain: Explain = "relevant"
     ) -> Response:
@@ -121,12 +136,12 @@ def _routes(app: FastAPI) -> None:
         )
         return _json(PreviewsOut(results=answers))
 
-    @app.get("/v1/network", response_model=NetworkOut)
+    @app.get("/v1/network", response_model=NetworkOut, dependencies=OPS)
     def get_network(request: Request) -> NetworkOut:
         config = _svc(request).config()
         return _network_out(config.network_version, config.network)
 
-    @app.put("/v1/network", response_model=NetworkOut)
+    @app.put("/v1/network", response_model=NetworkOut, dependencies=OPS)
     def put_network(request: Request, document: Annotated[dict[str, Any], Body()]) -> NetworkOut:
         services = _svc(request)
         network = routing.replace_network(services, document)
@@ -140,13 +155,14 @@ def _routes(app: FastAPI) -> None:
     app.include_router(exchange_router)
     app.include_router(waves_router)
 
-    @app.get("/v1/rules", response_model=RulesOut)
+    @app.get("/v1/rules", response_model=RulesOut, dependencies=OPS)
     def get_rules(request: Request) -> RulesOut:
         return _rules_out(_svc(request).config().rules)
 
     @app.put(
         "/v1/rules",
         response_model=RulesOut,
+        dependencies=OPS,
         openapi_extra={
             "requestBody": {
                 "content": {

@@ -15,7 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
+from access.scopes import Scope
 from api.app_inventory import services_of
+from api.auth import requires
 from api.schemas import LoadOut
 from engine.network import Network
 from flows import config
@@ -25,7 +27,7 @@ from flows.db import ConfigRecord, config_version
 from flows.errors import InvalidDocument, Issue
 from rules.loader import LoadedRules
 
-router = APIRouter()
+router = APIRouter(dependencies=[requires(Scope.ops)])
 
 PARTS = ("network", "rules", "inventory")
 SOURCE = "PUT /v1/config"

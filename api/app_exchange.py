@@ -7,13 +7,15 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
 
+from access.scopes import Scope
 from api.app_inventory import services_of
 from api.app_service import IdempotencyKey, ReturnLineIn
+from api.auth import requires
 from flows.service_exchange import ExchangeRequest, exchange
 from service.exchange import MAX_MONEY, MAX_QUANTITY, Replacement
 from summary.order import Payment
 
-router = APIRouter()
+router = APIRouter(dependencies=[requires(Scope.agent)])
 _STRICT = ConfigDict(extra="forbid")
 
 

@@ -11,7 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
+from access.scopes import Scope
 from api import errors
+from api.auth import requires
 from api.schemas import (
     AvailabilityOut,
     LoadOut,
@@ -31,6 +33,7 @@ from inventory.model import Reservation, ReservationLine
 from inventory.records import parse_csv, parse_json
 
 router = APIRouter()
+CHECKOUT = [requires(Scope.checkout)]
 
 
 def services_of(request: Request) -> Services:
@@ -41,7 +44,7 @@ def services_of(request: Request) -> Services:
 _svc = services_of
 
 
-@router.put("/v1/inventory", response_model=LoadOut)
+@router.put("/v1/inventory", response_model=LoadOut, dependencies=[requires(Scope.ops)])
 async def put_inventory(request: Request) -> LoadOut:
     """Full sync: on hand becomes exactly the body; every cell it does not name has none.
     Reservations stay (cells left with more reserved than on hand are reported)."""
@@ -55,7 +58,7 @@ async def put_inventory(request: Request) -> LoadOut:
     return LoadOut.of("full_sync", result)
 
 
-@router.patch("/v1/inventory", response_model=LoadOut)
+@router.patch("/v1/inventory", response_model=LoadOut, dependencies=[requires(Scope.ops)])
 async def patch_inventory(request: Request) -> LoadOut:
     """Delta: only the rows named change. A row sets ``on_hand`` and/or ``safety_stock``
     (JSON, or CSV with the record columns), or moves on hand by ``adjust``."""
@@ -68,7 +71,7 @@ async def patch_inventory(request: Request) -> LoadOut:
     return LoadOut.of("delta", result)
 
 
-@router.get("/v1/availability", response_model=AvailabilityOut)
+@router.get("/v1/availability", response_model=AvailabilityOut, dependencies=CHECKOUT)
 def get_availability(
     request: Request,
     sku: Annotated[str, Query(min_length=1)],
@@ -93,14 +96,16 @@ def get_availability(
     )
 
 
-@router.post("/v1/reservations", status_code=201, response_model=ReservationOut)
+@router.post(
+    "/v1/reservations", status_code=201, response_model=ReservationOut, dependencies=CHECKOUT
+)
 def create_reservation(request: Request, body: ReservationIn) -> ReservationOut:
     lines = [ReservationLine(x.location_id, x.sku, x.quantity) for x in body.lines]
     made = stock.reserve(_svc(request), body.id, lines, body.ttl_seconds)
     return ReservationOut.of(made)
 
 
-@router.post("/v1/reservations/batch", response_model=ReservationsOut)
+@router.post("/v1/reservations/batch", response_model=ReservationsOut, dependencies=CHECKOUT)
 def create_reservations(request: Request, body: ReservationsIn) -> ReservationsOut:
     requests = [
         (
@@ -119,12 +124,18 @@ def create_reservations(request: Request, body: ReservationsIn) -> ReservationsO
     )
 
 
-@router.get("/v1/reservations/{reservation_id}", response_model=ReservationOut)
+@router.get(
+    "/v1/reservations/{reservation_id}", response_model=ReservationOut, dependencies=CHECKOUT
+)
 def get_reservation(request: Request, reservation_id: str) -> ReservationOut:
     return ReservationOut.of(_svc(request).inventory.get_reservation(reservation_id))
 
 
-@router.post("/v1/reservations/{reservation_id}/release", response_model=ReservationOut)
+@router.post(
+    "/v1/reservations/{reservation_id}/release",
+    response_model=ReservationOut,
+    dependencies=CHECKOUT,
+)
 def release_reservation(
     request: Request, reservation_id: str, body: ReservationPartIn | None = None
 ) -> ReservationOut:
@@ -132,7 +143,11 @@ def release_reservation(
     return ReservationOut.of(_svc(request).inventory.release(reservation_id, lines))
 
 
-@router.post("/v1/reservations/{reservation_id}/fulfill", response_model=ReservationOut)
+@router.post(
+    "/v1/reservations/{reservation_id}/fulfill",
+    response_model=ReservationOut,
+    dependencies=CHECKOUT,
+)
 def fulfill_reservation(
     request: Request, reservation_id: str, body: ReservationPartIn | None = None
 ) -> ReservationOut:

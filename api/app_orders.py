@@ -11,7 +11,10 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from access.keys import ApiKey
+from access.scopes import Scope
 from api.app_inventory import services_of
+from api.auth import PUBLIC, audited_as, requires
 from flows import order_queries as queries
 from flows.order_capture import capture_invoice
 from flows.order_fulfilment import change_status
@@ -21,6 +24,9 @@ from summary.exceptions import PeStatus
 from summary.fulfillment import FoStatus, FulfillmentType
 
 router = APIRouter()
+AGENT = [requires(Scope.agent)]
+OPS = [requires(Scope.ops)]
+StoreKey = Annotated[ApiKey | None, requires(Scope.store)]
 Limit = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 _STRICT = ConfigDict(extra="forbid")
 
@@ -61,7 +67,7 @@ def _intake_answer(request: Request, intake: Intake) -> JSONResponse:
     return JSONResponse(jsonable_encoder(summary), status_code=status)
 
 
-@router.post("/v1/orders", status_code=201)
+@router.post("/v1/orders", status_code=201, dependencies=[requires(Scope.orders)])
 async def post_order(request: Request) -> JSONResponse:
     """Place an order (DESIGN.md's intake document). The order number is the idempotency
     key: the same order again answers 200 with its summary; another body is 409."""
@@ -73,7 +79,12 @@ async def post_order(request: Request) -> JSONResponse:
     return _intake_answer(request, intake)
 
 
-@router.post("/v1/order-sources/shopify/orders", status_code=201)
+@router.post(
+    "/v1/order-sources/shopify/orders",
+    status_code=201,
+    openapi_extra=PUBLIC,
+    dependencies=[audited_as("webhook:shopify")],
+)
 async def post_shopify_order(request: Request) -> JSONResponse:
     """Shopify's ``orders/create`` webhook, verified with ``X-Shopify-Hmac-Sha256``."""
     raw = await request.body()
@@ -82,19 +93,19 @@ async def post_shopify_order(request: Request) -> JSONResponse:
     return _intake_answer(request, intake)
 
 
-@router.get("/v1/orders/{order_number}")
+@router.get("/v1/orders/{order_number}", dependencies=AGENT)
 def get_order(request: Request, order_number: str) -> Response:
     """The Order as placed, byte for byte."""
     body = queries.original_order(services_of(request), order_number)
     return Response(body, media_type="application/json")
 
 
-@router.get("/v1/order-summaries/{key}")
+@router.get("/v1/order-summaries/{key}", dependencies=AGENT)
 def get_summary(request: Request, key: str) -> Any:
     return queries.order_summary(services_of(request), key)
 
 
-@router.post("/v1/order-summaries/{key}/route")
+@router.post("/v1/order-summaries/{key}/route", dependencies=AGENT)
 def post_route(request: Request, key: str) -> Any:
     services = services_of(request)
     outcome = route_summary(services, key)
@@ -106,12 +117,16 @@ def post_route(request: Request, key: str) -> Any:
     }
 
 
-@router.get("/v1/order-summaries/{key}/routing")
+@router.get("/v1/order-summaries/{key}/routing", dependencies=AGENT)
 def get_routing(request: Request, key: str) -> Any:
     return queries.routing_attempts(services_of(request), key)
 
 
-@router.post("/v1/order-summaries/{key}/fulfillment-orders", status_code=201)
+@router.post(
+    "/v1/order-summaries/{key}/fulfillment-orders",
+    status_code=201,
+    dependencies=[requires(Scope.orders)],
+)
 def post_reported_fo(request: Request, key: str, body: ReportedFoIn) -> Any:
     return queries.report_fulfillment_order(
         services_of(request),
@@ -127,41 +142,54 @@ def post_reported_fo(request: Request, key: str, body: ReportedFoIn) -> Any:
 @router.get("/v1/fulfillment-orders")
 def list_fos(
     request: Request,
+    key: StoreKey,
     location_id: str | None = None,
     status: FoStatus | None = None,
     cursor: str | None = None,
     limit: Limit = 50,
 ) -> Any:
     return queries.fulfillment_orders(
-        services_of(request), location_id=location_id, status=status, cursor=cursor, limit=limit
+        services_of(request),
+        location_id=location_id,
+        status=status,
+        cursor=cursor,
+        limit=limit,
+        visible=_locations(key),
     )
 
 
 @router.get("/v1/fulfillment-orders/{fo_id}")
-def get_fo(request: Request, fo_id: str) -> Any:
-    return queries.fulfillment_order(services_of(request), fo_id)
+def get_fo(request: Request, fo_id: str, key: StoreKey) -> Any:
+    return queries.fulfillment_order(services_of(request), fo_id, visible=_locations(key))
 
 
 @router.post("/v1/fulfillment-orders/{fo_id}/status")
-def post_fo_status(request: Request, fo_id: str, body: StatusIn) -> Any:
+def post_fo_status(request: Request, fo_id: str, body: StatusIn, key: StoreKey) -> Any:
     services = services_of(request)
+    visible = _locations(key)
+    queries.check_visible(services, fo_id, visible)
     lines = None if body.lines is None else [(x.line_id, x.quantity) for x in body.lines]
     change_status(services, fo_id, body.status, reason=body.reason, lines=lines)
-    return queries.fulfillment_order(services, fo_id)
+    return queries.fulfillment_order(services, fo_id, visible=visible)
 
 
-@router.get("/v1/invoices/{invoice_id}")
+def _locations(key: ApiKey | None) -> frozenset[str] | None:
+    """The locations a store key works for (None: every one; auth off, or no list)."""
+    return None if key is None else key.locations
+
+
+@router.get("/v1/invoices/{invoice_id}", dependencies=AGENT)
 def get_invoice(request: Request, invoice_id: str) -> Any:
     return queries.invoice(services_of(request), invoice_id)
 
 
-@router.post("/v1/invoices/{invoice_id}/capture")
+@router.post("/v1/invoices/{invoice_id}/capture", dependencies=AGENT)
 def post_capture(request: Request, invoice_id: str) -> Any:
     invoice = capture_invoice(services_of(request), invoice_id)
     return queries.invoice_document(invoice)
 
 
-@router.get("/v1/process-exceptions")
+@router.get("/v1/process-exceptions", dependencies=OPS)
 def list_exceptions(
     request: Request,
     status: PeStatus | None = None,
@@ -180,7 +208,7 @@ def list_exceptions(
     )
 
 
-@router.patch("/v1/process-exceptions/{exception_id}")
+@router.patch("/v1/process-exceptions/{exception_id}", dependencies=OPS)
 def patch_exception(
     request: Request, exception_id: str, body: Annotated[ExceptionPatch, Body()]
 ) -> Any:

@@ -9,12 +9,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from access.scopes import Scope
 from api.app_inventory import services_of
 from api.app_service import IdempotencyKey
+from api.auth import requires
 from flows import service_rma
 from summary.return_order import ReceiptLine
 
-router = APIRouter()
+router = APIRouter(dependencies=[requires(Scope.agent)])
 _STRICT = ConfigDict(extra="forbid")
 
 

@@ -9,12 +9,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from access.scopes import Scope
 from api.app_inventory import services_of
 from api.app_orders import LineQuantity
+from api.auth import requires
 from flows import service_actions, service_flows
 from service.adjust import AdjustLine
 
-router = APIRouter()
+router = APIRouter(dependencies=[requires(Scope.agent)])
 IdempotencyKey = Annotated[
     str | None,
     Header(

@@ -12,14 +12,16 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
+from access.scopes import Scope
 from api.app_inventory import services_of
 from api.app_service import IdempotencyKey
+from api.auth import requires
 from api.errors import error_response
 from engine.order import Order
 from flows import wave_jobs
 from flows.wave_jobs import Strategy, WaveNotDone, WaveRequest
 
-router = APIRouter()
+router = APIRouter(dependencies=[requires(Scope.ops)])
 MAX_WAVE_ORDERS = 10_000
 MAX_TIME_LIMIT = 3_600.0
 

@@ -11,7 +11,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
+from access import errors as access
 from engine.errors import PreviewInputError
 from flows.config import ConfigNotSwitched
 from flows.documents import field_path
@@ -26,6 +28,20 @@ from rules.errors import DocumentError, InvalidRules, RulesError
 from summary import errors as summary_errors
 
 Detail = tuple[str, str]
+
+
+class BodyTooLarge(HTTPException):
+    """A request body over its limit (413), refused before it is parsed."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request body larger than {limit} bytes")
+        self.limit = limit
+
+    def __str__(self) -> str:
+        return (
+            f"request body larger than {self.limit} bytes (the limit: OMNIROUTE_MAX_BODY_BYTES, "
+            "or OMNIROUTE_MAX_BULK_BODY_BYTES for bulk loads)"
+        )
 
 
 def error_response(
@@ -104,6 +120,20 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         response.headers["Retry-After"] = "1"
         return response
 
+    def unauthenticated(exc: Exception) -> JSONResponse:
+        response = error_response(401, "unauthenticated", str(exc))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    def forbidden(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, access.Forbidden)
+        detail = [("scope", f"needs the {scope!r} scope") for scope in exc.scopes]
+        return error_response(403, "forbidden", str(exc), detail)
+
+    def invalid_key(exc: Exception) -> JSONResponse:
+        assert isinstance(exc, access.InvalidKeyRequest)
+        return error_response(422, "invalid_request", str(exc), [(exc.field, exc.message)])
+
     def simple(status: int, code: str) -> Callable[[Exception], JSONResponse]:
         return lambda exc: error_response(status, code, str(exc))
 
@@ -136,6 +166,12 @@ def _handlers() -> dict[type[Exception], Callable[[Exception], JSONResponse]]:
         BadSignature: simple(401, "bad_signature"),
         KeyReused: simple(409, "idempotency_key_reused"),
         summary_errors.InvalidRequest: summary_error(422, "invalid_request"),
+        access.Unauthenticated: unauthenticated,
+        access.Forbidden: forbidden,
+        access.InvalidKeyRequest: invalid_key,
+        access.KeyNotFound: simple(404, "not_found"),
+        access.KeyExists: simple(409, "key_exists"),
+        BodyTooLarge: simple(413, "body_too_large"),
         summary_errors.IllegalTransition: summary_error(409, "illegal_transition"),
         summary_errors.PaymentRefused: summary_error(409, "payment_refused"),
     }

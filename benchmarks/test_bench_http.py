@@ -14,17 +14,17 @@ import pytest
 from fastapi.testclient import TestClient
 from pytest_benchmark.fixture import BenchmarkFixture
 
-from api.app import create_app
 from flows.bootstrap import bootstrap
 from flows.sample import sample_network, sample_orders
 from flows.settings import Settings
+from tests.support.auth import api_client
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     db = Path(tmp_path_factory.mktemp("bench")) / "bench.db"
     services = bootstrap(Settings.from_env({"OMNIROUTE_DATABASE_URL": f"sqlite:///{db}"}))
-    with TestClient(create_app(services)) as test_client:
+    with api_client(services) as test_client:
         yield test_client
     services.close()
 

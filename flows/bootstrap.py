@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from access.ratelimit import MemoryRateLimiter, RateLimiter, Unlimited
 from engine.solve import warm
+from flows.access_store import KeyRing, SqlAuditLog, SqlKeyStore
 from flows.active import ActiveConfig, ActiveConfigCache
 from flows.db import DocumentStore, make_engine
 from flows.documents import network_from_document, read_document
@@ -34,6 +36,10 @@ class Services:
     clock: Callable[[], float]
     close: Callable[[], None]
     upkeep: InventoryUpkeep
+    keys: KeyRing
+    key_store: SqlKeyStore
+    audit: SqlAuditLog
+    limiter: RateLimiter
     gateway: PaymentGateway = field(default_factory=TestGateway)
 
     def config(self) -> ActiveConfig:
@@ -80,13 +86,47 @@ def bootstrap(
     active = ActiveConfigCache(store, clock, refresh_seconds=settings.refresh_seconds)
     active.current()  # fail at start-up, not on the first request, if something is missing
     warm()  # build the optimizer's common DP tables now, not on the first checkouts
+    key_store = SqlKeyStore(engine, lambda: datetime.fromtimestamp(clock(), tz=UTC))
+    limiter, close_limiter = _make_limiter(settings)
+    closers.append(close_limiter)
 
     def close() -> None:
         upkeep.stop()
         for closer in reversed(closers):
             closer()
 
-    return Services(settings, store, inventory, active, clock, close, upkeep)
+    return Services(
+        settings=settings,
+        store=store,
+        inventory=inventory,
+        active=active,
+        clock=clock,
+        close=close,
+        upkeep=upkeep,
+        keys=KeyRing(key_store, clock, settings.key_cache_seconds),
+        key_store=key_store,
+        audit=SqlAuditLog(engine),
+        limiter=limiter,
+    )
+
+
+def _make_limiter(settings: Settings) -> tuple[RateLimiter, Callable[[], None]]:
+    """Per-key buckets: in Redis when configured (shared by every worker), else in process."""
+    if settings.rate_limit <= 0:
+        return Unlimited(), lambda: None
+    burst = settings.rate_burst or 2 * settings.rate_limit
+    burst = max(burst, 1.0)
+    if settings.redis_url is None:
+        return MemoryRateLimiter(settings.rate_limit, burst, time.monotonic), lambda: None
+    import redis
+
+    from flows.ratelimit_redis import RedisRateLimiter
+
+    client = redis.Redis.from_url(settings.redis_url)
+    limiter = RedisRateLimiter(
+        client, prefix=settings.redis_prefix, rate=settings.rate_limit, burst=burst
+    )
+    return limiter, client.close
 
 
 def _make_cache(

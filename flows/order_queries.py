@@ -39,13 +39,25 @@ def routing_attempts(services: Services, key: str) -> dict[str, Any]:
         return {"order_summary_id": summary_id, "attempts": uow.routing_attempts(summary_id)}
 
 
-def fulfillment_order(services: Services, fo_id: str) -> dict[str, Any]:
+def fulfillment_order(
+    services: Services, fo_id: str, *, visible: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """An FO with its status history; ``visible``: the locations the caller works for (an FO
+    elsewhere is NotFound, as if it did not exist)."""
     with services.uow() as uow:
-        summary = uow.summary(uow.fulfillment_order_summary_id(fo_id), lock=False)
+        summary = uow.summary(uow.fulfillment_order_summary_id(fo_id, visible), lock=False)
         history = uow.fulfillment_order_history(fo_id)
     document = fo_document(summary.fulfillment_order(fo_id))
     document["history"] = [{"status": s, "at": at} for s, at in history]
     return document
+
+
+def check_visible(services: Services, fo_id: str, visible: frozenset[str] | None) -> None:
+    """NotFound unless the FO exists at one of ``visible`` (None: anywhere)."""
+    if visible is None:
+        return
+    with services.uow() as uow:
+        uow.fulfillment_order_summary_id(fo_id, visible)
 
 
 def fulfillment_orders(
@@ -55,11 +67,13 @@ def fulfillment_orders(
     status: str | None,
     cursor: str | None,
     limit: int,
+    visible: frozenset[str] | None = None,
 ) -> dict[str, Any]:
-    """A page of a work queue; ``next_cursor`` is None on the last page."""
+    """A page of a work queue; ``next_cursor`` is None on the last page; ``visible``: only
+    the FOs of these locations."""
     with services.uow() as uow:
         page = uow.fulfillment_order_page(
-            location_id=location_id, status=status, after=cursor, limit=limit + 1
+            location_id=location_id, status=status, after=cursor, limit=limit + 1, visible=visible
         )
     more = len(page) > limit
     page = page[:limit]

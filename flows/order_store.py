@@ -484,12 +484,17 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
         )
         return int(moved.rowcount)
 
-    def fulfillment_order_summary_id(self, fo_id: str) -> str:
-        query = select(fulfillment_orders.c.summary_id).where(fulfillment_orders.c.id == fo_id)
-        found = self.conn.execute(query).scalar_one_or_none()
-        if found is None:
+    def fulfillment_order_summary_id(
+        self, fo_id: str, visible: frozenset[str] | None = None
+    ) -> str:
+        """The FO's summary id; NotFound also when the FO's location is not in ``visible``
+        (a store key's own locations: another location's FO does not exist for it)."""
+        table = fulfillment_orders
+        query = select(table.c.summary_id, table.c.location_id).where(table.c.id == fo_id)
+        found = self.conn.execute(query).one_or_none()
+        if found is None or (visible is not None and found.location_id not in visible):
             raise NotFound("fulfillment order", fo_id)
-        return str(found)
+        return str(found.summary_id)
 
     def fulfillment_order_history(self, fo_id: str) -> list[tuple[str, datetime]]:
         table = fulfillment_order_history
@@ -501,13 +506,22 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
         return [(r.status, as_utc(r.at)) for r in self.conn.execute(query)]
 
     def fulfillment_order_page(
-        self, *, location_id: str | None, status: str | None, after: str | None, limit: int
+        self,
+        *,
+        location_id: str | None,
+        status: str | None,
+        after: str | None,
+        limit: int,
+        visible: frozenset[str] | None = None,
     ) -> list[FulfillmentOrder]:
-        """A page of FOs ordered by id (a store's work queue); ``after``: the cursor."""
+        """A page of FOs ordered by id (a store's work queue); ``after``: the cursor;
+        ``visible``: only these locations' FOs (None: every location's)."""
         table = fulfillment_orders
         query = select(table.c.id, table.c.summary_id).order_by(table.c.id).limit(limit)
         if location_id is not None:
             query = query.where(table.c.location_id == location_id)
+        if visible is not None:
+            query = query.where(table.c.location_id.in_(sorted(visible)))
         if status is not None:
             query = query.where(table.c.status == status)
         if after is not None:

@@ -33,6 +33,20 @@
   started for the job): the Ray cluster to join (``host:port`` of its head, or ``auto``); read
   with the ``ray`` executor only.
 
+- ``OMNIROUTE_AUTH`` (``on``): every endpoint but ``/healthz`` and the signed webhooks needs
+  ``Authorization: Bearer <key>``; ``off`` lets anyone in (local experiments; warned at every
+  start).
+- ``OMNIROUTE_ADMIN_KEY_FILE`` (``./omniroute-admin.key``): where the embedded default's first
+  start writes the key it creates (every scope; readable only by its owner).
+- ``OMNIROUTE_KEY_CACHE_SECONDS`` (``0.5``): how long a worker trusts a key it looked up; a
+  revoked key is refused everywhere within this.
+- ``OMNIROUTE_MAX_BODY_BYTES`` (``10485760``, 10 MB): larger request bodies are refused (413)
+  before they are read; ``OMNIROUTE_MAX_BULK_BODY_BYTES`` (``536870912``, 512 MB) for the bulk
+  inventory loads and order imports.
+- ``OMNIROUTE_RATE_LIMIT`` (``1000``): requests per second per key (a token bucket, shared
+  across workers through Redis when configured; ``0``: no limit); ``OMNIROUTE_RATE_BURST``
+  (twice the rate): the bucket's size.
+
 An empty variable counts as unset (container tooling often exports empty values). A value that
 cannot be used raises :class:`ConfigError` naming the variable, at start-up.
 """
@@ -67,6 +81,13 @@ DEFAULT_CHECK_SECONDS = 300.0
 DEFAULT_RECONCILE_SECONDS = 60.0
 DEFAULT_WAVE_EXECUTOR = ExecutorKind.process
 MAX_WAVE_WORKERS = 64
+DEFAULT_ADMIN_KEY_FILE = Path("omniroute-admin.key")
+DEFAULT_KEY_CACHE_SECONDS = 0.5
+DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
+DEFAULT_MAX_BULK_BODY_BYTES = 512 * 1024 * 1024
+DEFAULT_RATE_LIMIT = 1000.0
+MAX_RATE = 1_000_000.0
+MAX_BODY_LIMIT = 1 << 40
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 _DATABASE_SCHEMES = re.compile(r"^(sqlite|postgresql)(\+\w+)?://")
@@ -91,6 +112,18 @@ class Settings:
     wave_executor: ExecutorKind = DEFAULT_WAVE_EXECUTOR
     wave_workers: int = 1
     ray_address: str | None = None
+    auth: bool = True
+    admin_key_file: Path = DEFAULT_ADMIN_KEY_FILE
+    key_cache_seconds: float = DEFAULT_KEY_CACHE_SECONDS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_bulk_body_bytes: int = DEFAULT_MAX_BULK_BODY_BYTES
+    rate_limit: float = DEFAULT_RATE_LIMIT
+    rate_burst: float | None = None  # None: twice the rate
+
+    @property
+    def embedded(self) -> bool:
+        """The embedded default: in-process inventory and the default SQLite file."""
+        return self.redis_url is None and self.database_url == DEFAULT_DATABASE_URL
 
     @property
     def uses_sample_network(self) -> bool:
@@ -130,6 +163,29 @@ class Settings:
                 "OMNIROUTE_WAVE_WORKERS", get("OMNIROUTE_WAVE_WORKERS"), 1, MAX_WAVE_WORKERS
             ),
             ray_address=get("OMNIROUTE_RAY_ADDRESS"),
+            auth=_flag("OMNIROUTE_AUTH", get("OMNIROUTE_AUTH")) is not False,
+            admin_key_file=Path(get("OMNIROUTE_ADMIN_KEY_FILE") or DEFAULT_ADMIN_KEY_FILE),
+            key_cache_seconds=_seconds(
+                "OMNIROUTE_KEY_CACHE_SECONDS",
+                get("OMNIROUTE_KEY_CACHE_SECONDS"),
+                DEFAULT_KEY_CACHE_SECONDS,
+                60.0,
+            ),
+            max_body_bytes=_whole(
+                "OMNIROUTE_MAX_BODY_BYTES",
+                get("OMNIROUTE_MAX_BODY_BYTES"),
+                DEFAULT_MAX_BODY_BYTES,
+                MAX_BODY_LIMIT,
+            ),
+            max_bulk_body_bytes=_whole(
+                "OMNIROUTE_MAX_BULK_BODY_BYTES",
+                get("OMNIROUTE_MAX_BULK_BODY_BYTES"),
+                DEFAULT_MAX_BULK_BODY_BYTES,
+                MAX_BODY_LIMIT,
+            ),
+            rate_limit=_rate("OMNIROUTE_RATE_LIMIT", get("OMNIROUTE_RATE_LIMIT"))
+            or (0.0 if get("OMNIROUTE_RATE_LIMIT") else DEFAULT_RATE_LIMIT),
+            rate_burst=_rate("OMNIROUTE_RATE_BURST", get("OMNIROUTE_RATE_BURST")),
         )
 
 
@@ -204,6 +260,18 @@ def _wave_executor(value: str | None) -> ExecutorKind:
         raise ConfigError(
             "OMNIROUTE_WAVE_EXECUTOR", f"expected one of {kinds}, got {value!r}"
         ) from None
+
+
+def _rate(variable: str, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = float("nan")
+    if not 0.0 <= rate <= MAX_RATE:  # also rejects nan and inf
+        raise ConfigError(variable, f"expected 0 to {MAX_RATE:g} per second, got {value!r}")
+    return rate
 
 
 def _refresh_seconds(value: str | None) -> float:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import Services, bootstrap
 from flows.settings import Settings
 from tests.conftest import delete_redis_prefix
+from tests.support.auth import api_client
 
 DATA = Path(__file__).parent / "data"
 
@@ -56,5 +56,5 @@ def services(request: pytest.FixtureRequest) -> Services:
 
 @pytest.fixture
 def client(services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(services)) as test_client:
+    with api_client(services) as test_client:
         yield test_client

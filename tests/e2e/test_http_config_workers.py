@@ -9,13 +9,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 
-from api.app import create_app
 from flows.bootstrap import Services, bootstrap
 from flows.settings import Settings
 from inventory.errors import InventoryUnavailable
 from tests.conftest import delete_redis_prefix
 from tests.e2e.conftest import small_env
 from tests.e2e.test_http_config import own_config, shipped_from
+from tests.support.auth import api_client
 
 
 class ManualClock:
@@ -39,7 +39,7 @@ def test_a_config_put_on_one_worker_reaches_another_as_one_change(
     clock = ManualClock()
     first, second = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
     try:
-        with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
+        with api_client(first) as a, api_client(second) as b:
             before = b.get("/v1/config").json()
             body = own_config()
             if stack == "embedded":

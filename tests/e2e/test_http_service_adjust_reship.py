@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import Services
+from tests.support.auth import api_client
 from tests.support.orders import order
 
 
 @pytest.fixture
 def client(order_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(order_services)) as test_client:
+    with api_client(order_services) as test_client:
         yield test_client
 
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import redis
-from fastapi.testclient import TestClient
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from api.app import create_app
 from flows.bootstrap import Services
 from inventory.recorded import RecordedInventory
 from inventory.redis_store import RedisInventory
 from tests.e2e.test_http_api import order
+from tests.support.auth import api_client
 
 
 def test_previews_and_reservations_answer_503_while_redis_is_unreachable(
@@ -23,7 +22,7 @@ def test_previews_and_reservations_answer_503_while_redis_is_unreachable(
     embedded_services.inventory = RecordedInventory(
         RedisInventory(dead, prefix="gone"), recorded.ledger, embedded_services.clock
     )
-    with TestClient(create_app(embedded_services)) as client:
+    with api_client(embedded_services) as client:
         preview = client.post(
             "/v1/routes/preview", json=order([{"id": "1", "sku": "SKU-1", "quantity": 1}])
         )

@@ -11,15 +11,15 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import Services
 from tests.e2e.test_http_waves import finished
+from tests.support.auth import api_client
 from tests.support.service import shirts
 
 
 @pytest.fixture
 def client(order_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(order_services)) as test_client:
+    with api_client(order_services) as test_client:
         yield test_client
 
 

@@ -13,11 +13,11 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from engine.order import Order
 from flows.bootstrap import Services
 from flows.order_schema import wave_jobs
 from flows.wave_jobs import WaveRequest, submit
+from tests.support.auth import api_client
 
 # tests/e2e/data: SKU-1 at DC01, DC02, ST01 and ST03; SKU-2 at DC01, DC02, ST01, ST02.
 NEWARK = {"method": "ship", "lat": 40.73, "lon": -74.17, "country": "US"}
@@ -37,7 +37,7 @@ ORDERS: list[dict[str, Any]] = [
 
 @pytest.fixture
 def client(order_services: Services) -> Iterator[TestClient]:
-    with TestClient(create_app(order_services)) as test_client:
+    with api_client(order_services) as test_client:
         yield test_client
 
 
@@ -142,7 +142,7 @@ def test_a_job_held_by_a_live_worker_is_left_alone_and_its_plan_is_not_ready(
 ) -> None:
     job, _ = submit(order_services, WaveRequest(orders=[order_from(ORDERS[0])]))
     set_running(order_services, job["id"], heartbeat_age=timedelta(seconds=0))
-    with TestClient(create_app(order_services)) as client:
+    with api_client(order_services) as client:
         client.app.state.wave_runner.run_once()  # type: ignore[attr-defined]
         assert client.get(f"/v1/waves/{job['id']}").json()["status"] == "running"
         plan = client.get(f"/v1/waves/{job['id']}/plan")
@@ -154,7 +154,7 @@ def test_a_job_left_running_by_a_dead_worker_is_taken_over_by_a_new_app(
 ) -> None:
     job, _ = submit(order_services, WaveRequest(orders=[order_from(o) for o in ORDERS]))
     set_running(order_services, job["id"], heartbeat_age=timedelta(hours=1))
-    with TestClient(create_app(order_services)) as client:  # the restarted service
+    with api_client(order_services) as client:  # the restarted service
         done = finished(client, job["id"])
         assert done["status"] == "done", done
         assert len(client.get(f"/v1/waves/{job['id']}/plan").json()["results"]) == 3

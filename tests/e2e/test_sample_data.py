@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import bootstrap
 from flows.sample import sample_inventory, sample_network
 from flows.settings import Settings
+from tests.support.auth import api_client
 
 SAMPLE_SKUS = 50
 SKU = "SKU-00001"  # the best seller: stocked at every warehouse of the sample network
@@ -40,7 +40,7 @@ def started(env: dict[str, str]) -> Iterator[TestClient]:
     """One start of the service over ``env`` (bootstrap, then the app), closed afterwards."""
     services = bootstrap(Settings.from_env(env))
     try:
-        with TestClient(create_app(services)) as client:
+        with api_client(services) as client:
             yield client
     finally:
         services.close()

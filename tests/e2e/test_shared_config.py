@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
-from api.app import create_app
 from flows.bootstrap import bootstrap
 from flows.settings import Settings
 from inventory.model import InventoryRecord
 from tests.conftest import delete_redis_prefix
 from tests.e2e.conftest import small_env
+from tests.support.auth import api_client
 
 NEW_RULES = "version: 1\npolicies:\n  - name: single-package\n    split: {max_locations: 1}\n"
 
@@ -30,7 +28,7 @@ def test_rules_put_on_one_worker_reach_another_within_the_refresh_interval(
     settings = Settings.from_env(small_env(f"sqlite:///{tmp_path / 'shared.db'}"))
     clock = ManualClock()
     first, second = bootstrap(settings, clock=clock), bootstrap(settings, clock=clock)
-    with TestClient(create_app(first)) as a, TestClient(create_app(second)) as b:
+    with api_client(first) as a, api_client(second) as b:
         before = b.get("/v1/rules").json()["version"]
         put = a.put("/v1/rules", content=NEW_RULES, headers={"content-type": "application/yaml"})
         assert put.status_code == 200
@@ -44,7 +42,7 @@ def test_rules_put_on_one_worker_reach_another_within_the_refresh_interval(
 def test_a_restart_keeps_the_active_rules(tmp_path: Path) -> None:
     settings = Settings.from_env(small_env(f"sqlite:///{tmp_path / 'restart.db'}"))
     services = bootstrap(settings)
-    with TestClient(create_app(services)) as client:
+    with api_client(services) as client:
         version = client.put(
             "/v1/rules", content=NEW_RULES, headers={"content-type": "application/yaml"}
         ).json()["version"]

@@ -10,8 +10,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from flows.bootstrap import Services
+from tests.support.auth import api_client
 from tests.support.orders import order
 
 RETURNS_RULES = (
@@ -28,7 +28,7 @@ returns:
 @contextmanager
 def returns_client(services: Services) -> Iterator[TestClient]:
     """The app over ``services`` with :data:`RETURNS_RULES` active."""
-    with TestClient(create_app(services)) as client:
+    with api_client(services) as client:
         put = client.put(
             "/v1/rules", content=RETURNS_RULES, headers={"content-type": "application/yaml"}
         )

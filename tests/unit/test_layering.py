@@ -25,6 +25,7 @@ PURE_MODULES = sorted(
         *ROOT.joinpath("rules").rglob("*.py"),
         *ROOT.joinpath("summary").rglob("*.py"),
         *ROOT.joinpath("service").rglob("*.py"),
+        *ROOT.joinpath("access").rglob("*.py"),
     ]
     + [p for p in ROOT.joinpath("inventory").glob("*.py") if p.name not in REDIS_ADAPTER]
 )

@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from flows import migrate
+from flows.access_schema import access_metadata
 from flows.db import DocumentStore, make_engine
 from flows.db import metadata as routing_metadata
 from flows.errors import StorageError
@@ -35,7 +36,7 @@ from tests.support.legacy_schema import create_legacy_tables, legacy_metadata
 
 BASELINE = "0001_routing_core"
 # Every MetaData the code queries: the migrated schema at head must be exactly these tables.
-LIVE_METADATA = (routing_metadata, order_metadata)
+LIVE_METADATA = (routing_metadata, order_metadata, access_metadata)
 
 NETWORK = {"locations": [{"id": "DC01", "type": "warehouse", "lat": 40.1, "lon": -75.2}]}
 RULES = "version: 1\npolicies:\n  - name: ship\n    when: {delivery_method: ship}\n"
