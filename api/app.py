@@ -25,6 +25,7 @@ from api.app_config import router as config_router
 from api.app_exchange import router as exchange_router
 from api.app_inventory import router as inventory_router
 from api.app_inventory import services_of
+from api.app_keys import router as keys_router
 from api.app_orders import router as orders_router
 from api.app_returns import router as returns_router
 from api.app_service import router as service_router
@@ -154,6 +155,7 @@ def _routes(app: FastAPI) -> None:
     app.include_router(returns_router)
     app.include_router(exchange_router)
     app.include_router(waves_router)
+    app.include_router(keys_router)
 
     @app.get("/v1/rules", response_model=RulesOut, dependencies=OPS)
     def get_rules(request: Request) -> RulesOut:

@@ -16,6 +16,7 @@ from api.cli_config import config_app
 from api.cli_db import db_app
 from api.cli_errors import fail, now_option, user_errors
 from api.cli_inventory import inventory_app
+from api.cli_keys import keys_app
 from api.cli_orders import orders_app
 from api.cli_reconcile import reconcile_command
 from api.cli_replay import replay_command
@@ -40,6 +41,7 @@ app.add_typer(inventory_app, name="inventory")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(orders_app, name="orders")
+app.add_typer(keys_app, name="keys")
 app.command("reconcile")(reconcile_command)
 app.command("wave")(wave_command)
 app.command("replay")(replay_command)
