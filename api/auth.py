@@ -10,6 +10,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityScopes
 
+from access.audit import ANONYMOUS
 from access.errors import Forbidden, Unauthenticated
 from access.keys import ApiKey
 from access.scopes import Scope
@@ -74,6 +75,14 @@ def _is_write(request: Request, scopes: tuple[Scope, ...]) -> bool:
     if request.method in _READS or Scope.checkout in scopes:
         return False
     return not request.url.path.endswith("/preview")
+
+
+def actor_of(request: Request) -> str:
+    """Who makes this request, as the audit trail and the config history name them: the
+    key's name (``anonymous`` with auth off)."""
+    state = request.scope.get("state", {})
+    key: ApiKey | None = state.get(PRINCIPAL)
+    return key.name if key is not None else str(state.get(ACTOR, ANONYMOUS))
 
 
 def audited_as(actor: str) -> Any:

@@ -25,16 +25,15 @@ def cli_actor() -> str:
     return f"cli:{user}"
 
 
-def create_key(services: Services, request: KeyRequest, *, actor: str) -> NewKey:
-    made = services.key_store.create(request)
-    record(services, actor, "create_key", f"keys/{request.name}", request.name, 201)
-    return made
+def create_key(services: Services, request: KeyRequest) -> NewKey:
+    """A new key; its secret is in the answer only. (Over HTTP the middleware records the
+    write in the audit trail; the CLI records its own with :func:`record`.)"""
+    return services.key_store.create(request)
 
 
-def revoke_key(services: Services, name: str, *, actor: str) -> ApiKey:
+def revoke_key(services: Services, name: str) -> ApiKey:
     revoked = services.key_store.revoke(name)
     services.keys.forget()  # this worker at once; the others within the key cache's TTL
-    record(services, actor, "revoke_key", f"keys/{name}", name, 200)
     return revoked
 
 
@@ -53,9 +52,8 @@ def first_start_key(services: Services) -> Path | None:
     settings = services.settings
     if not (settings.auth and settings.embedded) or services.key_store.count() > 0:
         return None
-    made = create_key(
-        services, KeyRequest(FIRST_KEY_NAME, ALL_SCOPES, None), actor="omniroute:first-start"
-    )
+    made = create_key(services, KeyRequest(FIRST_KEY_NAME, ALL_SCOPES, None))
+    record(services, "omniroute:first-start", "create_key", "keys/admin", FIRST_KEY_NAME, 201)
     write_secret(settings.admin_key_file, made.secret)
     return settings.admin_key_file
 

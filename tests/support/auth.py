@@ -26,7 +26,7 @@ def key_header(
         [scope.value for scope in scopes or ALL_SCOPES],
         locations,
     )
-    made = create_key(services, request, actor="tests")
+    made = create_key(services, request)
     return {"Authorization": f"Bearer {made.secret}"}
 
 
