@@ -30,7 +30,7 @@ from api.app_orders import router as orders_router
 from api.app_returns import router as returns_router
 from api.app_service import router as service_router
 from api.app_waves import router as waves_router
-from api.auth import PUBLIC, check_scope, requires
+from api.auth import PUBLIC, actor_of, check_scope, requires
 from api.schemas import (
     MAX_ROUTES_LIMIT,
     NetworkOut,
@@ -145,7 +145,7 @@ def _routes(app: FastAPI) -> None:
     @app.put("/v1/network", response_model=NetworkOut, dependencies=OPS)
     def put_network(request: Request, document: Annotated[dict[str, Any], Body()]) -> NetworkOut:
         services = _svc(request)
-        network = routing.replace_network(services, document)
+        network = routing.replace_network(services, document, actor=actor_of(request))
         return _network_out(services.config().network_version, network)
 
     app.include_router(config_router)
@@ -186,7 +186,12 @@ def _routes(app: FastAPI) -> None:
             else "auto"
         )
         loaded = await run_in_threadpool(
-            routing.activate_rules, _svc(request), raw, fmt=fmt, source="PUT /v1/rules"
+            routing.activate_rules,
+            _svc(request),
+            raw,
+            fmt=fmt,
+            source="PUT /v1/rules",
+            actor=actor_of(request),
         )
         return _rules_out(loaded)
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from access.scopes import Scope
 from api.app_inventory import services_of
-from api.auth import requires
+from api.auth import actor_of, requires
 from api.schemas import LoadOut
 from engine.network import Network
 from flows import config
@@ -83,6 +83,10 @@ class ConfigEntryOut(BaseModel):
     rules_version: str
     change: str = Field(description="config, network, rules, or initial (seeded at a start)")
     applied_at: datetime
+    activated_by: str | None = Field(
+        description="who switched to it: the API key's name, cli:<user> (omniroute config "
+        "apply), or null for a config seeded at a start"
+    )
 
     @classmethod
     def of(cls, record: ConfigRecord) -> ConfigEntryOut:
@@ -92,6 +96,7 @@ class ConfigEntryOut(BaseModel):
             rules_version=record.rules_version,
             change=record.change,
             applied_at=record.applied_at,
+            activated_by=record.activated_by,
         )
 
 
@@ -165,7 +170,9 @@ async def put_config(request: Request) -> ConfigAppliedOut:
     ``network.…``, ``rules.…`` or ``inventory[i].…`` and changes nothing."""
     parts = parts_from_body(await request.body())
     # Validation, a full sync and the switch take a while for big inputs: off the event loop.
-    applied = await run_in_threadpool(config.apply_config, services_of(request), parts)
+    applied = await run_in_threadpool(
+        config.apply_config, services_of(request), parts, actor_of(request)
+    )
     return ConfigAppliedOut.of(applied)
 
 

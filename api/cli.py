@@ -8,10 +8,11 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
+from api.cli_audit import audit_command
 from api.cli_config import config_app
 from api.cli_db import db_app
 from api.cli_errors import fail, now_option, user_errors
@@ -29,6 +30,9 @@ from inventory.memory import MemoryInventory
 from inventory.records import read_records_file
 from rules.loader import NetworkRefs, load_rules
 
+if TYPE_CHECKING:
+    from flows.bootstrap import Services
+
 app = typer.Typer(
     name="omniroute",
     help="Distributed order management: exact order routing and route previews.",
@@ -45,6 +49,7 @@ app.add_typer(keys_app, name="keys")
 app.command("reconcile")(reconcile_command)
 app.command("wave")(wave_command)
 app.command("replay")(replay_command)
+app.command("audit")(audit_command)
 
 
 @app.command()
@@ -114,6 +119,7 @@ def serve(
         # Seed the database (and stock) here, once, so bad settings fail before serving and
         # several workers start without racing to seed.
         services = bootstrap(settings)
+        _say_how_to_get_in(services)
     typer.echo(f"omniroute: serving on http://{host}:{port} (docs at /docs)", err=True)
     if workers == 1:
         uvicorn.run(
@@ -130,6 +136,32 @@ def serve(
         log_level="warning",
         access_log=False,
     )
+
+
+def _say_how_to_get_in(services: Services) -> None:
+    """The first start of the embedded default makes an admin key; every start says where
+    it is, or how to make one."""
+    from flows.access import first_start_key
+
+    settings = services.settings
+    if not settings.auth:
+        return  # each worker warns as it starts (api.app's lifespan)
+    made = first_start_key(services)
+    path = settings.admin_key_file.resolve()
+    if made is not None:
+        typer.echo(
+            f"omniroute: first start: an API key with every scope is in {path} "
+            "(readable only by you; send it as 'Authorization: Bearer <key>')",
+            err=True,
+        )
+    elif settings.embedded and path.is_file():
+        typer.echo(f"omniroute: the first start's API key is in {path}", err=True)
+    elif not services.key_store.active():
+        typer.echo(
+            "omniroute: no API key yet: every call but /healthz answers 401 until you run "
+            "'omniroute keys create --name NAME --scopes SCOPE[,SCOPE...]'",
+            err=True,
+        )
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import typer
 from api.app_config import ConfigAppliedOut, ConfigOut
 from api.cli_errors import fail, user_errors
 from flows import config
+from flows.access import cli_actor
 from flows.bootstrap import Services, bootstrap
 from flows.config import ConfigNotSwitched, ConfigParts, RulesText
 from flows.documents import read_document
@@ -66,7 +67,7 @@ def apply(
         config.validate_config(parts)
     with _services() as services:
         try:
-            applied = config.apply_config(services, parts)
+            applied = config.apply_config(services, parts, actor=cli_actor())
         except ConfigNotSwitched as exc:
             # Not bad input: the database failed after validation. Exit 1, like inventory check.
             typer.echo(f"error: {' '.join(str(exc).split())}", err=True)

@@ -74,7 +74,7 @@ def write_inputs(directory: Path) -> dict[str, str]:
     }
 
 
-def check_served(url: str, orders: list[Order]) -> None:
+def check_served(url: str, key: str, orders: list[Order]) -> None:
     """The server's answers to ``orders`` are the engine's on the same data."""
     network = network_of(DENSE.locations)
     stock = stock_of(DENSE.catalogue, DENSE.stock_share, DENSE.locations)
@@ -83,7 +83,7 @@ def check_served(url: str, orders: list[Order]) -> None:
         request = urllib.request.Request(
             url + "/v1/routes/preview",
             data=order.model_dump_json().encode(),
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
         )
         with urllib.request.urlopen(request, timeout=10) as response:
             served_answer = PreviewAnswer.model_validate_json(response.read())
@@ -110,10 +110,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = write_inputs(Path(tmp))
         script = Path(tmp, "preview.lua")
-        script.write_text(lua_script([o.model_dump_json() for o in orders]))
-        with served(args.port, env) as server:
+        with served(args.port, env) as (server, key):
+            script.write_text(lua_script([o.model_dump_json() for o in orders], key))
             url = f"http://127.0.0.1:{args.port}"
-            check_served(url, orders[:N_CHECKED])
+            check_served(url, key, orders[:N_CHECKED])
             wrk(url, 2, 2, script, latency=False)  # warm-up
             ratios = []
             print(

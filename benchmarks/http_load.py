@@ -27,13 +27,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def lua_script(bodies: list[str]) -> str:
+def lua_script(bodies: list[str], key: str) -> str:
     quoted = ",\n".join(json.dumps(b) for b in bodies)
     return (
         "local bodies = {\n" + quoted + "\n}\n"
         "local i = 0\n"
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {key}"\n'
         "request = function()\n"
         "  i = i % #bodies + 1\n"
         '  return wrk.format(nil, "/v1/routes/preview", nil, bodies[i])\n'
@@ -61,18 +62,23 @@ def rss_mb(pid: int) -> float:
 
 
 @contextmanager
-def served(port: int, env: dict[str, str]) -> Iterator[subprocess.Popen[bytes]]:
-    """`omniroute serve` (one worker) pinned to core 0 with ``env``, healthy, stopped after."""
+def served(port: int, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """`omniroute serve` (one worker) pinned to core 0 with ``env``, healthy, stopped after;
+    with the API key its first start made (on a SQLite database). The rate limit is set out
+    of reach: the limiter runs, as it does for users, but never refuses."""
     omniroute = str(Path(sys.executable).with_name("omniroute"))
-    server = subprocess.Popen(
-        ["taskset", "-c", "0", omniroute, "serve", "--port", str(port)], env=env
-    )
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}")
-        yield server
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with tempfile.TemporaryDirectory() as keys:
+        key_file = Path(keys, "admin.key")
+        env = {**env, "OMNIROUTE_ADMIN_KEY_FILE": str(key_file), "OMNIROUTE_RATE_LIMIT": "1e6"}
+        server = subprocess.Popen(
+            ["taskset", "-c", "0", omniroute, "serve", "--port", str(port)], env=env
+        )
+        try:
+            wait_healthy(f"http://127.0.0.1:{port}")
+            yield server, key_file.read_text().strip()
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -116,9 +122,9 @@ def main() -> None:
     bodies = [o.model_dump_json() for o in orders]
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp, "preview.lua")
-        script.write_text(lua_script(bodies))
         env = {**os.environ, "OMNIROUTE_DATABASE_URL": f"sqlite:///{tmp}/bench.db"}
-        with served(args.port, env) as server:
+        with served(args.port, env) as (server, key):
+            script.write_text(lua_script(bodies, key))
             url = f"http://127.0.0.1:{args.port}"
             wrk(url, 2, 2, script, latency=False)  # warm-up
             out, figures = wrk(url, args.seconds, args.connections, script)

@@ -140,9 +140,10 @@ def validate_config(parts: ConfigParts) -> ValidConfig:
     return ValidConfig(network, rules, records)
 
 
-def apply_config(services: Services, parts: ConfigParts) -> AppliedConfig:
+def apply_config(services: Services, parts: ConfigParts, actor: str | None = None) -> AppliedConfig:
     """Validate every part, sync the inventory if given, then switch network and rules in
-    one transaction (the order and its one failure window: see the module docstring)."""
+    one transaction (the order and its one failure window: see the module docstring).
+    ``actor`` (an API key's name, ``cli:<user>``) is recorded in the config history."""
     valid = validate_config(parts)
     inventory = None
     if valid.records is not None:
@@ -153,7 +154,10 @@ def apply_config(services: Services, parts: ConfigParts) -> AppliedConfig:
     rules = (valid.rules.text, stored_fmt, valid.rules.source, valid.rules.version)
     try:
         record, changed = services.store.switch_config(
-            network=valid.network.model_dump(mode="json"), rules=rules, change="config"
+            network=valid.network.model_dump(mode="json"),
+            rules=rules,
+            change="config",
+            actor=actor,
         )
     except DBAPIError as exc:
         raise ConfigNotSwitched(exc, inventory) from exc

@@ -13,9 +13,11 @@ what the code queries, and a test checks the migrated schema matches them):
 - ``rules_versions(version PK, body, fmt, source, created_at)``: every rules file ever
   activated, in its original YAML/JSON text; ``active_rules(id = 1, version)`` points at the
   one in use.
-- ``config_history(id, version, network_sha, rules_version, change, applied_at)``: every
-  network + rules pair that became active through :meth:`DocumentStore.switch_config`, oldest
-  first by ``id``; ``version`` is :func:`config_version` of the pair.
+- ``config_history(id, version, network_sha, rules_version, change, applied_at,
+  activated_by)``: every network + rules pair that became active through
+  :meth:`DocumentStore.switch_config`, oldest first by ``id``; ``version`` is
+  :func:`config_version` of the pair, ``activated_by`` who switched to it (an API key's name,
+  ``cli:<user>``) or NULL (seeded at a start).
 - ``inventory_*``: the durable inventory record, see :mod:`flows.inventory_schema`.
 
 Writes are single transactions of ``INSERT … ON CONFLICT`` statements (SQLite ≥ 3.24 and
@@ -113,6 +115,7 @@ config_history = Table(
     Column("rules_version", String(64), ForeignKey("rules_versions.version"), nullable=False),
     Column("change", String(16), nullable=False),
     Column("applied_at", DateTime(timezone=True), nullable=False),
+    Column("activated_by", String(80), nullable=True),
 )
 
 add_inventory_tables(metadata)  # the durable inventory record (flows.inventory_ledger)
@@ -142,6 +145,7 @@ class ConfigRecord:
     rules_version: str
     change: str  # "config", "network", "rules", or INITIAL_CHANGE
     applied_at: datetime
+    activated_by: str | None = None  # an API key's name, "cli:<user>"; None: seeded at a start
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,10 +344,12 @@ class DocumentStore:
         network: Mapping[str, Any] | None = None,
         rules: StoredRules | None = None,
         change: str,
+        actor: str | None = None,
     ) -> tuple[ConfigRecord, bool]:
         """Store the parts given, point the active network and rules at them and record the
         new config in the history, all in ONE transaction: no reader ever sees one part
-        switched without the other. A part left out (None) stays as it is.
+        switched without the other. A part left out (None) stays as it is. ``actor`` is who
+        switches (recorded as ``activated_by``; None for a config seeded at a start).
 
         Returns the active config's record and whether it changed. Storing what is already
         active changes nothing and adds no history row (a retried PUT is harmless). The config
@@ -382,7 +388,7 @@ class DocumentStore:
                 replaced = self._initial_record(before)
                 if not latest or latest[0].version != replaced.version:
                     self._record(conn, replaced)
-            record = ConfigRecord(version, network_sha, rules_version, change, now)
+            record = ConfigRecord(version, network_sha, rules_version, change, now, actor)
             self._record(conn, record)
             conn.commit()
         return record, True
@@ -437,7 +443,9 @@ class DocumentStore:
     def _initial_record(state: tuple[str, str, datetime]) -> ConfigRecord:
         network_sha, rules_version, applied_at = state
         version = config_version(network_sha, rules_version)
-        return ConfigRecord(version, network_sha, rules_version, INITIAL_CHANGE, applied_at)
+        return ConfigRecord(
+            version, network_sha, rules_version, INITIAL_CHANGE, applied_at, activated_by=None
+        )
 
     @staticmethod
     def _history(conn: Connection, limit: int) -> list[ConfigRecord]:
@@ -449,6 +457,7 @@ class DocumentStore:
                 row.rules_version,
                 row.change,
                 _as_utc(row.applied_at),
+                row.activated_by,
             )
             for row in conn.execute(query)
         ]
@@ -462,6 +471,7 @@ class DocumentStore:
                 rules_version=record.rules_version,
                 change=record.change,
                 applied_at=record.applied_at,
+                activated_by=record.activated_by,
             )
         )
 

@@ -61,8 +61,9 @@ class _PreviewContext(TypedDict):
     now: datetime
 
 
-def replace_network(services: Services, document: object) -> Network:
-    """Validate and activate a network; the active rules must still resolve against it."""
+def replace_network(services: Services, document: object, *, actor: str | None = None) -> Network:
+    """Validate and activate a network; the active rules must still resolve against it.
+    ``actor`` (an API key's name, ``cli:<user>``) is recorded in the config history."""
     network = network_from_document(document)
     config = services.config()
     try:
@@ -71,7 +72,7 @@ def replace_network(services: Services, document: object) -> Network:
         hint = "the active rules name location groups or locations this network lacks"
         raise RefusedAlone(exc.issues, hint) from None
     record, _ = services.store.switch_config(
-        network=network.model_dump(mode="json"), change="network"
+        network=network.model_dump(mode="json"), change="network", actor=actor
     )
     if record.rules_version == config.rules.version:
         services.active.publish(ActiveConfig(network, record.network_sha, config.rules))
@@ -80,9 +81,15 @@ def replace_network(services: Services, document: object) -> Network:
 
 
 def activate_rules(
-    services: Services, text: str | bytes, *, fmt: Literal["yaml", "json", "auto"], source: str
+    services: Services,
+    text: str | bytes,
+    *,
+    fmt: Literal["yaml", "json", "auto"],
+    source: str,
+    actor: str | None = None,
 ) -> LoadedRules:
-    """Validate rules against the active network, then make them the active rules."""
+    """Validate rules against the active network, then make them the active rules.
+    ``actor`` (an API key's name, ``cli:<user>``) is recorded in the config history."""
     config = services.config()
     try:
         loaded = parse_rules(
@@ -95,7 +102,7 @@ def activate_rules(
         raise RefusedAlone(exc.issues, hint) from None
     stored_fmt = "json" if fmt == "json" else "yaml"
     record, _ = services.store.switch_config(
-        rules=(loaded.text, stored_fmt, source, loaded.version), change="rules"
+        rules=(loaded.text, stored_fmt, source, loaded.version), change="rules", actor=actor
     )
     if record.network_sha == config.network_version:
         services.active.publish(ActiveConfig(config.network, config.network_version, loaded))

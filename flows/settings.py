@@ -45,7 +45,7 @@
   inventory loads and order imports.
 - ``OMNIROUTE_RATE_LIMIT`` (``1000``): requests per second per key (a token bucket, shared
   across workers through Redis when configured; ``0``: no limit); ``OMNIROUTE_RATE_BURST``
-  (twice the rate): the bucket's size.
+  (twice the rate, at least 1): the bucket's size, in requests (1 or more).
 
 An empty variable counts as unset (container tooling often exports empty values). A value that
 cannot be used raises :class:`ConfigError` naming the variable, at start-up.
@@ -122,8 +122,8 @@ class Settings:
 
     @property
     def embedded(self) -> bool:
-        """The embedded default: in-process inventory and the default SQLite file."""
-        return self.redis_url is None and self.database_url == DEFAULT_DATABASE_URL
+        """The embedded kind of deployment: a SQLite file and in-process inventory."""
+        return self.redis_url is None and self.database_url.startswith("sqlite")
 
     @property
     def uses_sample_network(self) -> bool:
@@ -185,7 +185,7 @@ class Settings:
             ),
             rate_limit=_rate("OMNIROUTE_RATE_LIMIT", get("OMNIROUTE_RATE_LIMIT"))
             or (0.0 if get("OMNIROUTE_RATE_LIMIT") else DEFAULT_RATE_LIMIT),
-            rate_burst=_rate("OMNIROUTE_RATE_BURST", get("OMNIROUTE_RATE_BURST")),
+            rate_burst=_burst(get("OMNIROUTE_RATE_BURST")),
         )
 
 
@@ -272,6 +272,21 @@ def _rate(variable: str, value: str | None) -> float | None:
     if not 0.0 <= rate <= MAX_RATE:  # also rejects nan and inf
         raise ConfigError(variable, f"expected 0 to {MAX_RATE:g} per second, got {value!r}")
     return rate
+
+
+def _burst(value: str | None) -> float | None:
+    """The bucket's size: at least one request (a smaller bucket would refuse every one)."""
+    if value is None:
+        return None
+    try:
+        burst = float(value)
+    except ValueError:
+        burst = float("nan")
+    if not 1.0 <= burst <= 2 * MAX_RATE:  # also rejects nan and inf
+        raise ConfigError(
+            "OMNIROUTE_RATE_BURST", f"expected 1 to {2 * MAX_RATE:g} requests, got {value!r}"
+        )
+    return burst
 
 
 def _refresh_seconds(value: str | None) -> float:

@@ -13,6 +13,7 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from api.cli import app
+from flows.access import cli_actor
 from flows.bootstrap import bootstrap
 from flows.settings import Settings
 from tests.conftest import delete_redis_prefix
@@ -105,7 +106,11 @@ def test_apply_switches_network_rules_and_stock_and_prints_the_version(
     shown = show(env)
     assert shown["version"] == applied["version"]
     assert shown["network"]["group_ids"] == ["EAST", "WEST"]
-    assert [h["change"] for h in shown["history"]] == ["config", "initial"]
+    assert [(h["change"], h["activated_by"]) for h in shown["history"]] == [
+        ("config", cli_actor()),
+        ("initial", None),
+    ]
+    assert cli_actor().startswith("cli:")
     # What a service starting now (or refreshing) routes with.
     services = bootstrap(Settings.from_env(env), seed_inventory=False)
     try:

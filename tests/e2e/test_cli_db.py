@@ -9,7 +9,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner, Result
@@ -133,9 +132,13 @@ def test_serve_takes_over_a_legacy_sqlite_database_at_start_quietly(tmp_path: Pa
 
     with ServeProcess({"OMNIROUTE_DATABASE_URL": url}) as server:
         server.start()
-        network = httpx.get(f"{server.url}/v1/network", timeout=10).json()
+        with server.client() as http:
+            network = http.get("/v1/network").json()
         log = server.log_text()
 
     assert network["version"] == sha
-    assert log.strip().splitlines() == [f"omniroute: serving on {server.url} (docs at /docs)"]
+    # Quietly: no Alembic output, only where the first start's key is and where it serves.
+    first_start, serving = log.strip().splitlines()
+    assert first_start.startswith("omniroute: first start: an API key with every scope is in ")
+    assert serving == f"omniroute: serving on {server.url} (docs at /docs)"
     assert invoke(url, "current").stdout == f"{migrate.head()}\n"

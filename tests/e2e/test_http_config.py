@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from access.scopes import Scope
+from flows.bootstrap import Services
 from tests.e2e.test_http_api import availability, order
+from tests.support.auth import key_header
 
 OWN_NETWORK: dict[str, Any] = {
     "locations": [
@@ -270,6 +273,43 @@ def test_single_puts_of_the_network_or_the_rules_add_to_the_history(client: Test
     assert [h["change"] for h in after["history"]] == ["network", "rules", "initial"]
     assert [h["version"] for h in after["history"][1:]] == [network["version"], seeded["version"]]
     assert after["history"][0]["rules_version"] == put_rules.json()["version"]
+
+
+def test_the_history_names_the_key_that_activated_each_config(
+    client: TestClient, services: Services
+) -> None:
+    seeded = client.get("/v1/config").json()["history"]
+    assert [(h["change"], h["activated_by"]) for h in seeded] == [("initial", None)]
+    alice = key_header(services, Scope.ops, name="ops-alice")
+    rules = "version: 1\npolicies:\n  - name: one\n    sources: {location_group: WAREHOUSES}\n"
+    yaml_type = {"content-type": "application/yaml"}
+    put_rules = client.put("/v1/rules", content=rules, headers={**alice, **yaml_type})
+    assert put_rules.status_code == 200, put_rules.text
+    history = client.get("/v1/config").json()["history"]
+    assert history[0]["change"] == "rules"
+    assert history[0]["activated_by"] == "ops-alice"
+    assert history[1]["activated_by"] is None  # the seeded config it replaced
+
+    bob = key_header(services, Scope.ops, name="ops-bob")
+    warehouses_only = {
+        "locations": [{"id": "DC01", "type": "warehouse", "lat": 40.1, "lon": -75.2}],
+        "location_groups": [{"id": "WAREHOUSES", "location_ids": ["DC01"]}],
+    }
+    assert client.put("/v1/network", json=warehouses_only, headers=bob).status_code == 200
+
+    carol = key_header(services, Scope.ops, name="ops-carol")
+    put_config = client.put("/v1/config", json=own_config(), headers=carol)
+    assert put_config.status_code == 200, put_config.text
+    history = client.get("/v1/config").json()["history"]
+    assert [(h["change"], h["activated_by"]) for h in history] == [
+        ("config", "ops-carol"),
+        ("network", "ops-bob"),
+        ("rules", "ops-alice"),
+        ("initial", None),
+    ]
+    # Sending the active config again changes nothing: it still names who switched to it.
+    assert client.put("/v1/config", json=own_config(), headers=alice).json()["changed"] is False
+    assert client.get("/v1/config").json()["history"][0]["activated_by"] == "ops-carol"
 
 
 def test_a_refusal_for_rules_wrong_on_their_own_does_not_suggest_the_config_put(

@@ -174,7 +174,7 @@ def test_redis_data_lost_while_serving_or_across_a_restart_is_rebuilt_from_the_r
     # One scenario, two faults: a serve start costs seconds, so (b) reuses the state of (a).
     env = e2e_env(postgres_schema_url, private_redis)
     first = start(serve, env)
-    with httpx.Client(base_url=first.url, timeout=10.0) as http:
+    with first.client() as http:
         acknowledged = load_and_reserve(http)
 
         # (a) an eviction / FLUSHALL while serving: marker and every count gone.
@@ -192,7 +192,7 @@ def test_redis_data_lost_while_serving_or_across_a_restart_is_rebuilt_from_the_r
     first.stop()
     private_redis.restart_empty()
     second = start(serve, env)
-    with httpx.Client(base_url=second.url, timeout=10.0) as http:
+    with second.client() as http:
         after = figures_of(http)
         assert after == acknowledged  # and so no generated stock in any cell
         assert after[("DC01", SAMPLE_ONLY_SKU)]["on_hand"] == 0
@@ -204,7 +204,7 @@ def test_a_first_start_with_redis_and_the_sample_network_seeds_no_stock(
     private_redis: PrivateRedis, postgres_schema_url: str, serve: list[ServeProcess]
 ) -> None:
     server = start(serve, serve_env(postgres_schema_url, private_redis))
-    with httpx.Client(base_url=server.url, timeout=10.0) as http:
+    with server.client() as http:
         assert http.get("/v1/network").json()["locations"] == len(sample_network().locations)
         for location_id in ("DC01", "DC02", "ST001"):
             response = availability(http, location_id, SAMPLE_ONLY_SKU)
@@ -221,7 +221,7 @@ def test_sample_data_flag_seeds_generated_stock_even_with_redis(
     }
     assert expected[("DC01", SAMPLE_ONLY_SKU)] > 0  # else this test would prove nothing
     server = start(serve, serve_env(postgres_schema_url, private_redis), "--sample-data")
-    with httpx.Client(base_url=server.url, timeout=10.0) as http:
+    with server.client() as http:
         for location_id in ("DC01", "DC02"):
             response = availability(http, location_id, SAMPLE_ONLY_SKU)
             assert response.status_code == 200, response.text

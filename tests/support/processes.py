@@ -19,16 +19,21 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, Self
+from typing import IO, TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    import httpx
 
 LOOPBACK = "127.0.0.1"
 SHARED_REDIS_PORT = 6379
 STOP_GRACE_SECONDS = 10.0
 LOG_TAIL_CHARS = 4000
+ALL_SCOPES = "checkout,orders,store,agent,ops,admin"
 
 
 class ProcessError(RuntimeError):
@@ -341,12 +346,34 @@ class ServeProcess(_ManagedProcess):
         self.extra_args = list(extra_args)
         self.inherit_settings = inherit_settings
         self.port: int | None = None
+        self._key: str | None = None
 
     @property
     def url(self) -> str:
         if self.port is None:
             raise ProcessError("ServeProcess has not been started")
         return f"http://{LOOPBACK}:{self.port}"
+
+    def key(self) -> str:
+        """An API key with every scope, made once on the server's database with
+        ``omniroute keys create`` (as an operator would) and kept across restarts."""
+        if self._key is None:
+            name = f"tests-{uuid.uuid4().hex[:8]}"
+            argv = [*self.command(), "keys", "create", "--name", name, "--scopes", ALL_SCOPES]
+            done = subprocess.run(
+                argv, env=self.full_env(), cwd=self.directory, capture_output=True, text=True
+            )
+            if done.returncode != 0:
+                raise ProcessError(f"omniroute keys create failed: {done.stderr.strip()}")
+            self._key = done.stdout.strip().splitlines()[-1]
+        return self._key
+
+    def client(self, timeout: float = 10.0) -> httpx.Client:
+        """An HTTP client of the server sending :meth:`key`."""
+        import httpx
+
+        headers = {"Authorization": f"Bearer {self.key()}"}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=timeout)
 
     @staticmethod
     def command() -> list[str]:

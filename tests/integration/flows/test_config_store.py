@@ -99,6 +99,26 @@ def test_both_parts_switch_in_one_step_and_the_history_records_the_seeded_config
     assert history[1].applied_at < history[0].applied_at
 
 
+def test_the_history_records_who_activated_each_config(store: DocumentStore) -> None:
+    assert store.config_history()[0].activated_by is None  # seeded, made up until recorded
+    store.switch_config(rules=RULES_C, change="rules", actor="ops-alice")
+    store.switch_config(network=NETWORK_C, change="network", actor="cli:bob")
+    history = store.config_history()
+    assert [(h.change, h.activated_by) for h in history] == [
+        ("network", "cli:bob"),
+        ("rules", "ops-alice"),
+        ("initial", None),
+    ]
+    # The config already active: nothing new, and it still names who switched to it.
+    again, changed = store.switch_config(network=NETWORK_C, change="network", actor="carol")
+    assert not changed
+    assert again.activated_by == "cli:bob"
+    # Without an actor (older callers), NULL.
+    record, _ = store.switch_config(rules=RULES_A, change="rules")
+    assert record.activated_by is None
+    assert store.config_history()[0].activated_by is None
+
+
 def test_the_config_already_active_changes_nothing(store: DocumentStore) -> None:
     first, _ = store.switch_config(network=NETWORK_B, rules=RULES_B, change="config")
     again, changed = store.switch_config(network=NETWORK_B, rules=RULES_B, change="config")
