@@ -19,7 +19,7 @@ import typer
 from api.app_config import ConfigAppliedOut, ConfigOut
 from api.cli_errors import fail, user_errors
 from flows import config
-from flows.access import cli_actor
+from flows.access import cli_actor, record
 from flows.bootstrap import Services, bootstrap
 from flows.config import ConfigNotSwitched, ConfigParts, RulesText
 from flows.documents import read_document
@@ -72,6 +72,8 @@ def apply(
             # Not bad input: the database failed after validation. Exit 1, like inventory check.
             typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
             raise typer.Exit(1) from None
+        version = applied.record.version
+        record(services, cli_actor(), "apply_config", "config", version, 200)
     typer.echo(ConfigAppliedOut.of(applied).model_dump_json())
 
 

@@ -20,6 +20,7 @@ from api.cli_errors import user_errors
 from api.cli_views import progress as progress_bar
 from api.schemas import LoadOut
 from flows import stock
+from flows.access import cli_actor, record
 from flows.bootstrap import Services, bootstrap
 from flows.settings import Settings
 from inventory.deltas import sets_of
@@ -66,6 +67,8 @@ def load(
             )
             if services.settings.redis_url is None:
                 services.inventory.rebuild(force=True)  # new generation: running servers reload
+        action = "sync_inventory" if replace else "load_inventory"
+        record(services, cli_actor(), action, "inventory", str(file), 200)
     typer.echo(LoadOut.of("full_sync" if replace else "delta", result).model_dump_json())
 
 

@@ -34,6 +34,7 @@ from api.cli_views import progress as progress_bar
 from api.cli_views import table as new_table
 from flows import order_queries as queries
 from flows import service_flows, service_rma
+from flows.access import cli_actor, record
 from flows.bootstrap import Services, bootstrap
 from flows.errors import FlowError, InvalidDocument
 from flows.json_lines import count_lines, decode_line, line_body
@@ -111,6 +112,9 @@ def import_orders(
                 progress.advance(task)
             if report.routed and services.settings.redis_url is None:
                 services.inventory.rebuild(force=True)  # new generation: running servers reload
+            # Refused lines are in the report; the entry says how many went in.
+            done = f"{report.imported} imported, {len(report.rejected)} rejected"
+            record(services, cli_actor(), "import_orders", str(file), done, 200)
     for line in report.lines():
         typer.echo(line)
     if report.rejected:

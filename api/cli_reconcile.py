@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from api.cli_errors import user_errors
+from flows.access import cli_actor, record
 from flows.bootstrap import bootstrap
 from flows.order_reconcile import DRAFT_AGE_SECONDS, reconcile
 from flows.settings import Settings
@@ -25,6 +26,7 @@ def reconcile_command(
         services = bootstrap(Settings.from_env())
         try:
             report = reconcile(services, draft_age=draft_age)
+            record(services, cli_actor(), "reconcile", "orders", None, 200)
         finally:
             services.close()
     typer.echo(json.dumps(report.as_dict()))
