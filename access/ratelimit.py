@@ -7,6 +7,7 @@ The arithmetic lives in :func:`refill_and_take` so the in-process bucket here an
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,10 +29,18 @@ def refill_and_take(
 ) -> tuple[Bucket, float]:
     """The bucket after one request at ``now`` and the wait (0.0: allowed). A new bucket is
     full; a refused request takes nothing."""
-    tokens = burst if bucket is None else min(burst, bucket.tokens + (now - bucket.at) * rate)
+    if bucket is None:
+        tokens = burst
+    else:  # a clock that steps back refills nothing (and takes nothing either)
+        tokens = min(burst, bucket.tokens + max(0.0, now - bucket.at) * rate)
     if tokens >= 1.0:
         return Bucket(tokens - 1.0, now), 0.0
-    return Bucket(tokens, now), (1.0 - tokens) / rate
+    wait = (1.0 - tokens) / rate
+    # Rounded up to where the float sums agree: a request at ``now + wait`` finds the token
+    # (else it would be refused again, told to wait 1e-17 s). A few ulps at most.
+    while tokens + ((now + wait) - now) * rate < 1.0:
+        wait += max(math.ulp(now), math.ulp(wait))
+    return Bucket(tokens, now), wait
 
 
 class Unlimited:

@@ -4,8 +4,14 @@ the last token). The clock is Redis's own (``TIME``): workers' clocks may disagr
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import Any
 
+import redis
+
+log = logging.getLogger("omniroute.access")
+WARN_EVERY_SECONDS = 60.0
 TAKE = """
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -14,7 +20,9 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = burst
 if state[1] then
-  tokens = math.min(burst, tonumber(state[1]) + (now - tonumber(state[2])) * rate)
+  -- never less than nothing: Redis's clock can step back (NTP, a failover to a replica)
+  local elapsed = math.max(0, now - tonumber(state[2]))
+  tokens = math.min(burst, tonumber(state[1]) + elapsed * rate)
 end
 local wait = 0
 if tokens >= 1 then
@@ -22,19 +30,33 @@ if tokens >= 1 then
 else
   wait = (1 - tokens) / rate
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+-- '%.17g' keeps every digit: tostring's 14 would round the time to 0.1 ms
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens),
+           'at', string.format('%.17g', now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return tostring(wait)
+return string.format('%.17g', wait)
 """
 
 
 class RedisRateLimiter:
+    """Fails open: while Redis cannot be reached every request goes ahead (a warning is logged
+    once a minute), so the answers that do not need Redis are not lost to the limit's outage;
+    those that do answer 503 on their own."""
+
     def __init__(self, client: Any, *, prefix: str, rate: float, burst: float) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self._prefix = f"{prefix}:ratelimit:"
         self._args = (repr(rate), repr(burst))
         self._take = client.register_script(TAKE)
+        self._warned_at: float | None = None
 
     def take(self, name: str) -> float:
-        return float(self._take(keys=[self._prefix + name], args=self._args))
+        try:
+            return float(self._take(keys=[self._prefix + name], args=self._args))
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            now = time.monotonic()
+            if self._warned_at is None or now - self._warned_at >= WARN_EVERY_SECONDS:
+                self._warned_at = now
+                log.warning("rate limit not applied: Redis unreachable (%s)", exc)
+            return 0.0

@@ -89,6 +89,21 @@ def test_a_postgresql_url_without_a_driver_gets_the_installed_driver(scheme: str
         ("OMNIROUTE_WAVE_WORKERS", "0"),
         ("OMNIROUTE_WAVE_WORKERS", "65"),
         ("OMNIROUTE_WAVE_WORKERS", "1.5"),
+        ("OMNIROUTE_MAX_BODY_BYTES", "-1"),
+        ("OMNIROUTE_MAX_BODY_BYTES", "0"),
+        ("OMNIROUTE_MAX_BODY_BYTES", "10MB"),
+        ("OMNIROUTE_MAX_BODY_BYTES", "1e6"),
+        ("OMNIROUTE_MAX_BULK_BODY_BYTES", "-512"),
+        ("OMNIROUTE_MAX_BULK_BODY_BYTES", "lots"),
+        ("OMNIROUTE_RATE_LIMIT", "-1"),
+        ("OMNIROUTE_RATE_LIMIT", "fast"),
+        ("OMNIROUTE_RATE_LIMIT", "nan"),
+        ("OMNIROUTE_RATE_LIMIT", "inf"),
+        ("OMNIROUTE_RATE_LIMIT", "2000000"),
+        ("OMNIROUTE_RATE_BURST", "-3"),
+        ("OMNIROUTE_RATE_BURST", "big"),
+        ("OMNIROUTE_RATE_BURST", "0"),
+        ("OMNIROUTE_RATE_BURST", "0.5"),
     ],
 )
 def test_an_unusable_value_is_refused_naming_the_variable(variable: str, value: str) -> None:
@@ -128,3 +143,21 @@ def test_error_for_a_bad_database_url_hides_the_password() -> None:
         Settings.from_env({"OMNIROUTE_DATABASE_URL": "mysql://admin:s3cret@db/omni"})
     assert "s3cret" not in str(caught.value)
     assert "admin" in str(caught.value)
+
+
+def test_the_limits_default_and_are_read() -> None:
+    default = Settings.from_env({})
+    assert default.max_body_bytes == 10 * 1024 * 1024
+    assert default.max_bulk_body_bytes == 512 * 1024 * 1024
+    assert (default.rate_limit, default.rate_burst) == (1000.0, None)  # burst: twice the rate
+    settings = Settings.from_env(
+        {
+            "OMNIROUTE_MAX_BODY_BYTES": "2000",
+            "OMNIROUTE_MAX_BULK_BODY_BYTES": "20000",
+            "OMNIROUTE_RATE_LIMIT": "2.5",
+            "OMNIROUTE_RATE_BURST": "3",
+        }
+    )
+    assert (settings.max_body_bytes, settings.max_bulk_body_bytes) == (2000, 20000)
+    assert (settings.rate_limit, settings.rate_burst) == (2.5, 3.0)
+    assert Settings.from_env({"OMNIROUTE_RATE_LIMIT": "0"}).rate_limit == 0.0  # off
