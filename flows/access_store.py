@@ -8,6 +8,7 @@ round trip on every request.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections.abc import Callable, Sequence
@@ -100,8 +101,7 @@ class SqlKeyStore:
             if row is None:
                 raise KeyNotFound(name)
             conn.execute(update(table).where(table.c.id == row.id).values(revoked_at=now))
-        key = _key_from_row(row)
-        return ApiKey(key.name, key.scopes, key.locations, key.hint, key.created_at, None, now)
+        return dataclasses.replace(_key_from_row(row), revoked_at=now)
 
     def find(self, hashed: str) -> ApiKey | None:
         """The active key with this hash, or None."""
