@@ -96,12 +96,23 @@ class AccessMiddleware:
 
 def _public_patterns(routes: Iterable[BaseRoute]) -> Iterable[re.Pattern[str]]:
     """Operations marked PUBLIC, and FastAPI's own pages (/docs, /openapi.json)."""
-    for route in routes:
-        if not isinstance(route, Route):
+    for route in _every_route(routes):
+        if not isinstance(getattr(route, "original_route", route), Route):
             continue
         extra = getattr(route, "openapi_extra", None) or {}
         if extra.get("security") == PUBLIC["security"] or not route.include_in_schema:
             yield route.path_regex
+
+
+def _every_route(routes: Iterable[BaseRoute]) -> Iterable[Any]:
+    """The routes, with those of included routers: FastAPI >= 0.165 keeps an included router
+    as one entry of ``app.routes`` (its operations would be missed) and lists them through
+    ``iter_route_contexts``; older versions copy them into ``app.routes``."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - FastAPI < 0.165
+        return list(routes)
+    return list(iter_route_contexts(list(routes)))
 
 
 class _Auditor:

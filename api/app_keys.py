@@ -24,6 +24,7 @@ from flows.access_store import MAX_AUDIT_PAGE, NewKey
 router = APIRouter(dependencies=[requires(Scope.admin)], tags=["access"])
 
 DEFAULT_AUDIT_PAGE = 100
+MAX_ENTRY_ID = 2**63 - 1  # the largest id SQL stores (SQLite refuses a larger bound: a 500)
 _SCOPE_NAMES: list[JsonValue] = [scope.value for scope in Scope]
 _SCOPE_ITEMS: dict[str, JsonValue] = {"items": {"type": "string", "enum": _SCOPE_NAMES}}
 
@@ -178,7 +179,9 @@ def get_audit(
     ] = None,
     key: Annotated[str | None, Query(description="only this key's (or 'cli:<user>')")] = None,
     action: Annotated[str | None, Query(description="only this action, e.g. put_rules")] = None,
-    after: Annotated[int | None, Query(ge=0, description="continue after this id")] = None,
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_ENTRY_ID, description="continue after this id")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_AUDIT_PAGE)] = DEFAULT_AUDIT_PAGE,
 ) -> AuditOut:
     """The audit trail of writes, oldest first, a page at a time (``next``)."""
