@@ -64,8 +64,8 @@ def rss_mb(pid: int) -> float:
 @contextmanager
 def served(port: int, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """`omniroute serve` (one worker) pinned to core 0 with ``env``, healthy, stopped after;
-    with the API key its first start made (on a SQLite database). The rate limit is set out
-    of reach: the limiter runs, as it does for users, but never refuses."""
+    with the API key its first start made (on SQLite without Redis), or a new one. The rate
+    limit is set out of reach: the limiter runs, as it does for users, but never refuses."""
     omniroute = str(Path(sys.executable).with_name("omniroute"))
     with tempfile.TemporaryDirectory() as keys:
         key_file = Path(keys, "admin.key")
@@ -75,10 +75,19 @@ def served(port: int, env: dict[str, str]) -> Iterator[tuple[subprocess.Popen[by
         )
         try:
             wait_healthy(f"http://127.0.0.1:{port}")
-            yield server, key_file.read_text().strip()
+            yield server, key_file.read_text().strip() if key_file.is_file() else new_key(env)
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def new_key(env: dict[str, str]) -> str:
+    """A checkout key made with ``omniroute keys create`` (no first-start key with Redis)."""
+    omniroute = str(Path(sys.executable).with_name("omniroute"))
+    name = f"bench-{os.getpid()}-{time.monotonic_ns()}"
+    argv = [omniroute, "keys", "create", "--name", name, "--scopes", "checkout"]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=True)
+    return done.stdout.strip().splitlines()[-1]
 
 
 _UNIT_MS = {"us": 1e-3, "ms": 1.0, "s": 1e3}

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from access.ratelimit import MemoryRateLimiter, RateLimiter
-from flows.ratelimit_redis import TAKE, RedisRateLimiter
+from flows.ratelimit_redis import TAKE, RedisRateLimiter, batch_size
 from tests.conftest import delete_redis_prefix
 
 MakeLimiter = Callable[[float, float], RateLimiter]
@@ -174,12 +174,13 @@ def test_two_requests_microseconds_apart_agree_with_the_rule(
             pipe = raw.pipeline(transaction=True)
             pipe.time()
             for _ in range(2):
-                script(keys=[key], args=[repr(rate), "1.0"], client=pipe)
+                script(keys=[key], args=[repr(rate), "1.0", "1"], client=pipe)
             pipe.time()
             (s0, us0), first, second, (s1, us1) = pipe.execute()
             between = (s1 - s0) + (us1 - us0) / 1e6
-            wait = float(second)
-            assert float(first) == 0.0
+            wait = float(second[1])  # [tokens granted, wait]
+            assert (first[0], float(first[1])) == (1, 0.0)
+            assert second[0] == 0
             assert 1.0 / rate - between - 1e-9 <= wait <= 1.0 / rate, (n, wait, between)
     finally:
         raw.close()
@@ -282,3 +283,19 @@ def test_while_redis_is_unreachable_requests_go_ahead_and_it_is_logged_once(
         dead.close()
     warnings = [r for r in caplog.records if "rate limit not applied" in r.getMessage()]
     assert len(warnings) == 1
+
+
+@pytest.mark.redis
+def test_a_worker_claims_tokens_in_batches_and_never_overdraws_the_shared_bucket(
+    redis_limiters: RedisLimiters,
+) -> None:
+    """At 1,000/s a worker claims ten tokens per Redis call (10 ms of the rate); two workers
+    spending from one bucket of 100 are let through no more than the bucket gave, and at most
+    a batch each fewer."""
+    assert (batch_size(1000.0), batch_size(99.0), batch_size(1e6)) == (10, 1, 64)
+    first = redis_limiters(rate=1000.0, burst=100.0)
+    second = redis_limiters(rate=1000.0, burst=100.0)
+    started = time.monotonic()
+    allowed = sum((first if turn % 3 else second).take("shared") == 0.0 for turn in range(300))
+    refilled = (time.monotonic() - started) * 1000.0
+    assert 100 - 2 * 10 <= allowed <= 100 + refilled + 1
