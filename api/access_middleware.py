@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
-from starlette.routing import BaseRoute, Route
+from starlette.requests import cookie_parser
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from access.audit import ANONYMOUS, AuditEntry, outcome_of
@@ -37,6 +38,8 @@ BULK = frozenset(
         ("POST", "/v1/waves"),
     }
 )
+CONSOLE = "/console"  # the console's pages: the key comes in a cookie (api.console.web)
+CONSOLE_COOKIE = "omniroute_console"
 _RECORD_FIELDS = ("id", "order_summary_id", "name", "version")
 _MAX_AUDITED_BODY = 1 << 20  # the answer is kept back for the record id up to this size
 
@@ -54,7 +57,18 @@ class AccessMiddleware:
             return
         settings = services.settings
         state = scope.setdefault("state", {})
-        if not self._is_public(scope["path"]):
+        path = scope["path"]
+        if path == CONSOLE or path.startswith(CONSOLE + "/"):
+            # The console's pages sign in with a cookie, and send the browser to the sign-in
+            # page rather than answer 401: the key is looked up here, the pages check it.
+            if not settings.auth:
+                state[AUTH_OFF] = True
+            else:
+                refusal = self._console_key(services, scope, state)
+                if refusal is not None:
+                    await _send_json(send, *refusal)
+                    return
+        elif not self._is_public(path):
             if not settings.auth:
                 state[AUTH_OFF] = True
             else:
@@ -88,6 +102,23 @@ class AccessMiddleware:
         state[PRINCIPAL] = key
         return None
 
+    def _console_key(
+        self, services: Services, scope: Scope, state: dict[str, Any]
+    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        secret = cookie_parser(_header(scope, b"cookie") or "").get(CONSOLE_COOKIE)
+        if not secret:
+            return None
+        try:
+            key = services.keys.authenticate(bearer_token(f"Bearer {secret}"))
+        except Unauthenticated:
+            return None  # signed out by revocation: the page asks to sign in again
+        wait = services.limiter.take(key.name)
+        if wait > 0:
+            message = f"API key {key.name!r} is over its rate limit: retry in {wait:.2f} s"
+            return 429, _error("rate_limited", message), {"retry-after": str(math.ceil(wait))}
+        state[PRINCIPAL] = key
+        return None
+
     def _is_public(self, path: str) -> bool:
         if self._public is None:
             self._public = list(_public_patterns(self.api.routes))
@@ -95,8 +126,13 @@ class AccessMiddleware:
 
 
 def _public_patterns(routes: Iterable[BaseRoute]) -> Iterable[re.Pattern[str]]:
-    """Operations marked PUBLIC, and FastAPI's own pages (/docs, /openapi.json)."""
+    """Operations marked PUBLIC, the pages out of the API (/docs, /openapi.json) and the
+    static files mounted as ``*-static`` (Swagger UI's scripts)."""
     for route in _every_route(routes):
+        original = getattr(route, "original_route", route)
+        if isinstance(original, Mount) and (original.name or "").endswith("-static"):
+            yield original.path_regex
+            continue
         if not isinstance(getattr(route, "original_route", route), Route):
             continue
         extra = getattr(route, "openapi_extra", None) or {}

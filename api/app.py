@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.routing import Route
 
 from access.scopes import Scope
-from api import errors
+from api import docs, errors
 from api.access_middleware import AccessMiddleware
 from api.app_config import router as config_router
 from api.app_exchange import router as exchange_router
@@ -31,6 +31,7 @@ from api.app_returns import router as returns_router
 from api.app_service import router as service_router
 from api.app_waves import router as waves_router
 from api.auth import PUBLIC, actor_of, check_scope, requires
+from api.console import app as console
 from api.schemas import (
     MAX_ROUTES_LIMIT,
     NetworkOut,
@@ -86,9 +87,15 @@ def create_app(services: Services | None = None) -> FastAPI:
         if owned:
             app.state.services.close()
 
-    app = FastAPI(title="omniroute", version="0.1.0", lifespan=lifespan)
+    # /docs is served below with Swagger UI's files from omniroute itself (FastAPI's own
+    # page loads them from a CDN: blank without internet); ReDoc has no such bundle here.
+    app = FastAPI(
+        title="omniroute", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     errors.install(app)
     _routes(app)
+    docs.install(app)
+    console.install(app)
     app.add_middleware(AccessMiddleware, api=app)
     return app
 
