@@ -27,10 +27,8 @@ from api.cli_wave import Strategy, check_time_limit, read_reporting, run_strateg
 from api.replay_report import LABELS, render
 from engine.network import Network
 from engine.order import Order
-from engine.wave.answer import answers
 from engine.wave.exact import WaveParams
-from engine.wave.model import build_wave
-from engine.wave.replay import ReplaySide, compare
+from engine.wave.replay import ReplaySide, compare, replay_side
 from flows.wave_files import open_orders, read_setup
 from inventory.memory import MemoryInventory
 from rules.loader import LoadedRules, NetworkRefs, load_rules
@@ -118,12 +116,16 @@ def _side(
     moment: datetime,
 ) -> ReplaySide:
     """One rule set's run: its own wave over the shared orders and stock, planned, answered."""
-    problem = build_wave(orders, network=network, rules=loaded.rules, stock=stock, now=moment)
-    plan = run_strategy(problem, strategy, params)
-    planned = answers(
-        problem, plan, network=network, rules=loaded.rules, rules_version=loaded.version
+    return replay_side(
+        name,
+        loaded.rules,
+        loaded.version,
+        orders,
+        network=network,
+        stock=stock,
+        now=moment,
+        plan=lambda problem: run_strategy(problem, strategy, params),
     )
-    return ReplaySide(name, loaded.version, problem, plan, planned)
 
 
 def _names(rules_a: Path, rules_b: Path) -> tuple[str, str]:

@@ -41,13 +41,25 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 def render(document: dict[str, Any]) -> str:
     """The whole page."""
     rules = document["rules"]
-    names = (f"A: {rules['a']['name']}", f"B: {rules['b']['name']}")
     title = f"Rules replay: {rules['a']['name']} vs {rules['b']['name']}"
     return "".join(
         [
             '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
             f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
             f"<h1>{escape(title)}</h1>",
+            report_body(document),
+            "</body></html>\n",
+        ]
+    )
+
+
+def report_body(document: dict[str, Any]) -> str:
+    """The report without its page and title (the console shows it inside its own): facts,
+    charts, tables, changed orders. Every text in it is escaped here."""
+    rules = document["rules"]
+    names = (f"A: {rules['a']['name']}", f"B: {rules['b']['name']}")
+    return "".join(
+        [
             _facts(document),
             "<h2>Charts</h2>",
             _charts(document, names),
@@ -56,7 +68,6 @@ def render(document: dict[str, Any]) -> str:
             "<h2>Load per location</h2>",
             _location_table(document["locations"]),
             _changed(document),
-            "</body></html>\n",
         ]
     )
 

@@ -336,6 +336,18 @@ class DocumentStore:
         with self._engine.connect() as conn:
             return [(row.version, _as_utc(row.created_at)) for row in conn.execute(query)]
 
+    def get_rules_version(self, version: str) -> StoredRules | None:
+        """``(text, fmt, source, version)`` of any rules version ever stored, or None."""
+        query = select(
+            rules_versions.c.body,
+            rules_versions.c.fmt,
+            rules_versions.c.source,
+            rules_versions.c.version,
+        ).where(rules_versions.c.version == version)
+        with self._engine.connect() as conn:
+            row = conn.execute(query).one_or_none()
+        return None if row is None else (row.body, row.fmt, row.source, row.version)
+
     # -- the config (network + rules) as one ------------------------------------------------
 
     def switch_config(

@@ -4,10 +4,12 @@ Fulfillment Orders reported for unmanaged summaries), as plain documents for the
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from flows.bootstrap import Services
 from flows.order_intake import summary_document
+from flows.order_records import ExceptionSort
 from flows.order_routing import NotManaged
 from flows.order_store import NotFound
 from summary.exceptions import PeStatus, ProcessException
@@ -147,11 +149,23 @@ def process_exceptions(
     summary_key: str | None,
     cursor: str | None,
     limit: int,
+    statuses: Collection[str] | None = None,
+    sort: ExceptionSort = "id",
+    descending: bool = False,
 ) -> dict[str, Any]:
+    """A page of process exceptions in ``sort`` order (the database orders and pages them);
+    ``next_cursor`` is None on the last page; ``statuses``: any of these."""
     with services.uow() as uow:
         summary_id = None if summary_key is None else uow.summary_id_of(summary_key)
         found = uow.exceptions(
-            status=status, category=category, summary_id=summary_id, after=cursor, limit=limit + 1
+            status=status,
+            statuses=statuses,
+            category=category,
+            summary_id=summary_id,
+            after=cursor,
+            limit=limit + 1,
+            sort=sort,
+            descending=descending,
         )
     more = len(found) > limit
     found = found[:limit]
@@ -159,6 +173,11 @@ def process_exceptions(
         "items": [exception_document(pe) for pe in found],
         "next_cursor": found[-1].id if more and found else None,
     }
+
+
+def process_exception(services: Services, exception_id: str) -> dict[str, Any]:
+    with services.uow() as uow:
+        return exception_document(uow.exception(exception_id))
 
 
 def move_exception(

@@ -6,11 +6,22 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
-from sqlalchemy import Connection, and_, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    and_,
+    case,
+    func,
+    insert,
+    literal,
+    select,
+    tuple_,
+    update,
+)
 
 from flows.errors import FlowError
 from flows.order_rows import (
@@ -28,7 +39,13 @@ from flows.order_schema import (
     routing_attempts,
 )
 from service.changes import ChangeLine, ChangeOrder
-from summary.exceptions import ACTIVE_STATUSES, Category, ProcessException, new_exception
+from summary.exceptions import (
+    ACTIVE_STATUSES,
+    Category,
+    Level,
+    ProcessException,
+    new_exception,
+)
 from summary.invoice import Invoice
 
 
@@ -44,6 +61,24 @@ class NotFound(FlowError, LookupError):
 def as_utc(moment: datetime) -> datetime:
     # SQLite gives back naive datetimes; everything stored here was UTC.
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+# How a list of process exceptions can be ordered: ``id`` (the API's order), ``priority`` or
+# ``severity`` (high first, then oldest first), ``age`` (oldest first).
+ExceptionSort = Literal["id", "priority", "severity", "age"]
+_LEVEL_RANK = {level: rank for rank, level in enumerate(get_args(Level))}  # high, low
+
+
+def _sort_keys(sort: ExceptionSort) -> list[ColumnElement[Any]]:
+    """The columns a sort orders by, the id last (every key unique: a keyset cursor)."""
+    table = process_exceptions
+    if sort == "id":
+        return [table.c.id]
+    keys: list[ColumnElement[Any]] = [table.c.created_at, table.c.id]
+    if sort in ("priority", "severity"):
+        rank = case(_LEVEL_RANK, value=table.c[sort], else_=len(_LEVEL_RANK))
+        keys.insert(0, rank)
+    return keys
 
 
 class OrderRecords:
@@ -105,13 +140,20 @@ class OrderRecords:
         self,
         *,
         status: str | None = None,
+        statuses: Collection[str] | None = None,
         category: str | None = None,
         summary_id: str | None = None,
         after: str | None = None,
         limit: int = 100,
+        sort: ExceptionSort = "id",
+        descending: bool = False,
     ) -> list[ProcessException]:
+        """A page of exceptions in ``sort`` order (``descending``: every key reversed), the
+        ones after the exception ``after`` (a keyset cursor: that exception's own sort keys,
+        so a page is never computed over all rows); ``statuses``: any of these."""
         table = process_exceptions
-        query = select(table).order_by(table.c.id).limit(limit)
+        keys = _sort_keys(sort)
+        query = select(table).order_by(*(k.desc() if descending else k for k in keys))
         for column, value in (
             (table.c.status, status),
             (table.c.category, category),
@@ -119,9 +161,25 @@ class OrderRecords:
         ):
             if value is not None:
                 query = query.where(column == value)
+        if statuses is not None:
+            query = query.where(table.c.status.in_(sorted(statuses)))
         if after is not None:
-            query = query.where(table.c.id > after)
-        return [exception_from_row(r) for r in self.conn.execute(query)]
+            query = query.where(self._after(keys, after, descending))
+        return [exception_from_row(r) for r in self.conn.execute(query.limit(limit))]
+
+    def _after(
+        self, keys: list[ColumnElement[Any]], after: str, descending: bool
+    ) -> ColumnElement[bool]:
+        if len(keys) == 1:  # by id: the cursor is the key itself
+            return keys[0] < after if descending else keys[0] > after
+        found = self.conn.execute(
+            select(*keys).where(process_exceptions.c.id == after)
+        ).one_or_none()
+        if found is None:
+            raise NotFound("process exception", after)
+        here = tuple_(*keys)
+        last = tuple_(*(literal(v, k.type) for v, k in zip(found, keys, strict=True)))
+        return here < last if descending else here > last
 
     def raise_exception(
         self,

@@ -42,6 +42,18 @@ from summary.errors import InvalidRequest
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 ORDERS = TypeAdapter(list[Order])
+STATUS_COLUMNS = (
+    "id",
+    "status",
+    "strategy",
+    "progress",
+    "kpis",
+    "error",
+    "rules_version",
+    "created_at",
+    "started_at",
+    "finished_at",
+)
 
 
 class WaveNotDone(FlowError):
@@ -134,6 +146,32 @@ def job_plan(services: Services, job_id: str) -> tuple[str, str]:
         why = f": {row.error}" if row.status == FAILED else ""
         raise WaveNotDone(f"wave job {job_id} is {row.status}{why}; its plan is not available")
     return row.strategy, row.plan
+
+
+def list_jobs(services: Services, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+    """Up to ``limit`` jobs' statuses (as :func:`job_status`), newest first, after skipping
+    ``offset``; their orders and plans are not read."""
+    columns = [wave_jobs.c[name] for name in STATUS_COLUMNS]
+    query = (
+        select(*columns)
+        .order_by(wave_jobs.c.created_at.desc(), wave_jobs.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    with services.store.engine.connect() as conn:
+        return [_status(row) for row in conn.execute(query)]
+
+
+def job_orders(services: Services, job_id: str) -> list[Order]:
+    """The preview orders the job was posted with, in posted order (none for a wave of
+    recorded order summaries); :class:`NotFound` for an unknown id."""
+    with services.store.engine.connect() as conn:
+        text = conn.execute(
+            select(wave_jobs.c.orders).where(wave_jobs.c.id == job_id)
+        ).scalar_one_or_none()
+    if text is None:
+        raise NotFound("wave job", job_id)
+    return ORDERS.validate_json(text)
 
 
 def _check_source(services: Services, request: WaveRequest) -> None:

@@ -6,7 +6,15 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from api.console import pages_auth
+from api.console import (
+    orders_actions,
+    pages_auth,
+    pages_exceptions,
+    pages_orders,
+    pages_routing,
+    pages_store,
+    pages_waves,
+)
 from api.console.web import (
     HERE,
     PREFIX,
@@ -23,6 +31,12 @@ STATIC = f"{PREFIX}/static"
 
 def install(app: FastAPI) -> None:
     app.include_router(pages_auth.router)
+    app.include_router(pages_waves.router)
+    app.include_router(pages_exceptions.router)
+    app.include_router(pages_routing.router)
+    app.include_router(pages_store.router)
+    app.include_router(pages_orders.router)
+    app.include_router(orders_actions.router)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="console-static")
 
     async def on_sign_in(request: Request, _: Exception) -> Response:

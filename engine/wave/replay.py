@@ -16,23 +16,28 @@ same text); ``difference`` is always B − A. Keys of :func:`compare`'s document
   of each routed order's mean distance over its Fulfillment Orders) and
   ``fulfillment_orders`` (orders per FO count ``counts``: 0 is an order left unrouted).
 
-Pure: no I/O.
+Pure: no I/O (but :func:`replay_side`'s stock read, through the reader it is given).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from engine.answer import PreviewAnswer
 from engine.network import Network
+from engine.order import Order
+from engine.preview import StockReader
+from engine.wave.answer import answers
 from engine.wave.check import shipments
 from engine.wave.kpi import Kpis, kpis
-from engine.wave.model import WavePlan, WaveProblem
+from engine.wave.model import WavePlan, WaveProblem, build_wave
+from rules.schema import Rules
 
 DIGITS = 6
 DISTANCE_BINS = 10
@@ -61,6 +66,25 @@ class ReplaySide:
     problem: WaveProblem
     plan: WavePlan
     answers: Sequence[PreviewAnswer]
+
+
+def replay_side(
+    name: str,
+    rules: Rules,
+    rules_version: str,
+    orders: Sequence[Order],
+    *,
+    network: Network,
+    stock: StockReader,
+    now: datetime,
+    plan: Callable[[WaveProblem], WavePlan],
+) -> ReplaySide:
+    """One rule set's run: its own wave over the shared orders and stock (give both sides
+    the same stock as it was: a snapshot), planned by ``plan`` (a strategy), answered."""
+    problem = build_wave(orders, network=network, rules=rules, stock=stock, now=now)
+    chosen = plan(problem)
+    planned = answers(problem, chosen, network=network, rules=rules, rules_version=rules_version)
+    return ReplaySide(name, rules_version, problem, chosen, planned)
 
 
 def compare(a: ReplaySide, b: ReplaySide, network: Network) -> dict[str, Any]:

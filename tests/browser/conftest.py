@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import uvicorn
@@ -125,7 +126,7 @@ def phone(browser: Any) -> Iterator[Any]:
 
 
 def sign_in(page: Any, console: Console, key: str, then: str = "/console") -> None:
-    page.goto(f"{console.url}/console/sign-in?next={then}")
+    page.goto(f"{console.url}/console/sign-in?next={quote(then)}")
     page.fill("input[name=key]", key)
     page.click("button[type=submit]")
     page.wait_for_load_state()

@@ -144,6 +144,10 @@ def test_activating_new_rules_replaces_the_active_ones_and_keeps_history(
     assert store.get_active_rules() == (RULES_V1, "yaml", "a.yaml", v1)
     first = datetime(2024, 5, 1, 12, tzinfo=UTC)
     assert store.rules_history() == [(v1, first), (v2, first + timedelta(minutes=1))]
+    # Every version stays readable by id, the active one or not (the console diffs them).
+    assert store.get_rules_version(v2) == (RULES_V2, "yaml", "b.yaml", v2)
+    assert store.get_rules_version(v1) == (RULES_V1, "yaml", "a.yaml", v1)
+    assert store.get_rules_version("0" * 64) is None
 
 
 def test_same_version_with_new_text_keeps_one_history_entry_and_returns_the_latest_text(

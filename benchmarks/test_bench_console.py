@@ -1,0 +1,147 @@
+"""Console pages with many orders in the database: p50 / p99 per page, and SQL statements
+per page (a list's count must not grow with its rows: no N+1).
+
+    .venv/bin/pytest benchmarks/test_bench_console.py --benchmark-enable   # figures in extra_info
+    .venv/bin/python -m benchmarks.test_bench_console [orders]             # 10,000 by default
+
+The database: the embedded stack (SQLite file, in-process inventory) on the bundled sample
+network with generated stock, ``orders`` orders taken through ``take_order`` (what ``POST
+/v1/orders`` calls), one in ``UNROUTABLE_EVERY`` asking for a SKU nobody stocks (so it raises
+a process exception), and a wave job. Each page is then asked ``REPEAT`` times through the
+app (``TestClient``: the whole ASGI stack, the access middleware included, no network),
+signed in with a key of every scope. Timings are reported, never asserted (target: ≤ 200 ms).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from api.app import create_app
+from benchmarks.test_bench_orders import _bundled_network, order_bodies, services_of, stack_env
+from flows.bootstrap import Services
+from flows.order_sources import take_order
+from tests.support.auth import key_header
+
+SKUS = 500
+UNROUTABLE_EVERY = 20
+REPEAT = 30
+TARGET_MS = 200.0
+
+
+def seed(services: Services, count: int) -> None:
+    bodies = order_bodies(_bundled_network(), count, seed=11, n_skus=SKUS, prefix="CON")
+    for n, body in enumerate(bodies):
+        if n % UNROUTABLE_EVERY == 0:
+            document = json.loads(body)
+            document["lines"][0]["sku"] = "SKU-NOBODY-STOCKS"
+            body = json.dumps(document)
+        take_order(services, json.loads(body), body)
+
+
+@contextmanager
+def statements(services: Services) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(str(args[2]))
+
+    engine = services.store.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+
+
+def pages(client: TestClient, services: Services) -> list[tuple[str, str]]:
+    """(name, URL) of every console page, with ids taken from the seeded database."""
+    with services.uow() as uow:
+        fo = uow.fulfillment_order_page(location_id=None, status=None, after=None, limit=1)[0]
+    summary_id = fo.order_summary_id
+    exceptions = client.get("/v1/process-exceptions", params={"limit": 1}).json()["items"]
+    found = [
+        ("home", "/console"),
+        ("exceptions queue", "/console/exceptions"),
+        ("exceptions by priority", "/console/exceptions?sort=priority"),
+        ("orders list", "/console/orders"),
+        ("order summary", f"/console/orders/{summary_id}"),
+        ("store queue", f"/console/store?location_id={fo.location_id}"),
+        ("store FO", f"/console/store/fo/{fo.id}?location_id={fo.location_id}"),
+        ("routing", "/console/routing"),
+        ("waves", "/console/waves"),
+    ]
+    if exceptions:
+        found.insert(3, ("exception", f"/console/exceptions/{exceptions[0]['id']}"))
+    return found
+
+
+def measure(count: int) -> dict[str, dict[str, float]]:
+    figures: dict[str, dict[str, float]] = {}
+    network = _bundled_network()
+    with stack_env("embedded", network, SKUS) as env, services_of(env) as services:
+        started = time.perf_counter()
+        seed(services, count)
+        figures["seed"] = {"orders": count, "seconds": time.perf_counter() - started}
+        header = key_header(services)
+        key = header["Authorization"].removeprefix("Bearer ")
+        with TestClient(create_app(services), headers=header) as client:
+            client.cookies.set("omniroute_console", key)
+            for name, url in pages(client, services):
+                first = client.get(url)
+                if first.status_code != 200:
+                    figures[name] = {"status": first.status_code}
+                    continue
+                times = []
+                with statements(services) as seen:
+                    for _ in range(REPEAT):
+                        began = time.perf_counter()
+                        client.get(url)
+                        times.append((time.perf_counter() - began) * 1000)
+                times.sort()
+                figures[name] = {
+                    "p50_ms": statistics.median(times),
+                    "p99_ms": times[min(len(times) - 1, round(0.99 * (len(times) - 1)))],
+                    "statements": len(seen) / REPEAT,
+                }
+    return figures
+
+
+def test_console_pages(benchmark: BenchmarkFixture) -> None:
+    count = int(os.environ.get("OMNIROUTE_BENCH_CONSOLE_ORDERS", "200"))
+    figures = benchmark.pedantic(measure, args=(count,), rounds=1, iterations=1)
+    benchmark.extra_info.update({name: values for name, values in figures.items()})
+    for name, values in figures.items():
+        assert values.get("status", 200) == 200, (name, values)
+
+
+def main(argv: Sequence[str]) -> None:
+    count = int(argv[0]) if argv else 10_000
+    figures = measure(count)
+    seed_figures = figures.pop("seed")
+    print(f"seeded {seed_figures['orders']:.0f} orders in {seed_figures['seconds']:.0f} s")
+    print("| page | p50 ms | p99 ms | SQL statements | ≤ 200 ms |")
+    print("|---|---:|---:|---:|---|")
+    for name, values in figures.items():
+        if "status" in values:
+            print(f"| {name} | answered {values['status']:.0f} | | | |")
+            continue
+        meets = "yes" if values["p99_ms"] <= TARGET_MS else "**no**"
+        print(
+            f"| {name} | {values['p50_ms']:.1f} | {values['p99_ms']:.1f} | "
+            f"{values['statements']:.0f} | {meets} |"
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
