@@ -6,8 +6,8 @@ per page (a list's count must not grow with its rows: no N+1).
 
 The database: the embedded stack (SQLite file, in-process inventory) on the bundled sample
 network with generated stock, ``orders`` orders taken through ``take_order`` (what ``POST
-/v1/orders`` calls), one in ``UNROUTABLE_EVERY`` asking for a SKU nobody stocks (so it raises
-a process exception), and a wave job. Each page is then asked ``REPEAT`` times through the
+/v1/orders`` calls), one in ``UNROUTABLE_EVERY`` asking for more units than the network holds (so it
+raises a process exception), and a wave job. Each page is then asked ``REPEAT`` times through the
 app (``TestClient``: the whole ASGI stack, the access middleware included, no network),
 signed in with a key of every scope. Timings are reported, never asserted (target: ≤ 200 ms).
 """
@@ -35,6 +35,7 @@ from tests.support.auth import key_header
 
 SKUS = 500
 UNROUTABLE_EVERY = 20
+UNFILLABLE_UNITS = 100_000
 REPEAT = 30
 TARGET_MS = 200.0
 
@@ -42,9 +43,14 @@ TARGET_MS = 200.0
 def seed(services: Services, count: int) -> None:
     bodies = order_bodies(_bundled_network(), count, seed=11, n_skus=SKUS, prefix="CON")
     for n, body in enumerate(bodies):
-        if n % UNROUTABLE_EVERY == 0:
+        if n % UNROUTABLE_EVERY == 0:  # more units than the network holds: an exception
             document = json.loads(body)
-            document["lines"][0]["sku"] = "SKU-NOBODY-STOCKS"
+            line = document["lines"][0]
+            before = line["unit_price"] * line["quantity"] + line["tax"]
+            line["quantity"] = UNFILLABLE_UNITS
+            line["tax"] = round(line["unit_price"] * UNFILLABLE_UNITS * 0.08)
+            after = line["unit_price"] * line["quantity"] + line["tax"]
+            document["payment"]["amount"] += after - before
             body = json.dumps(document)
         take_order(services, json.loads(body), body)
 
@@ -76,8 +82,8 @@ def pages(client: TestClient, services: Services) -> list[tuple[str, str]]:
         ("exceptions by priority", "/console/exceptions?sort=priority"),
         ("orders list", "/console/orders"),
         ("order summary", f"/console/orders/{summary_id}"),
-        ("store queue", f"/console/store?location_id={fo.location_id}"),
-        ("store FO", f"/console/store/fo/{fo.id}?location_id={fo.location_id}"),
+        ("store queue", f"/console/store?location={fo.location_id}"),
+        ("store FO", f"/console/store/fo/{fo.id}"),
         ("routing", "/console/routing"),
         ("waves", "/console/waves"),
     ]

@@ -515,9 +515,10 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
         visible: frozenset[str] | None = None,
     ) -> list[FulfillmentOrder]:
         """A page of FOs ordered by id (a store's work queue); ``after``: the cursor;
-        ``visible``: only these locations' FOs (None: every location's)."""
+        ``visible``: only these locations' FOs (None: every location's). Three statements
+        whatever the page's size: the FOs, their lines, their invoices."""
         table = fulfillment_orders
-        query = select(table.c.id, table.c.summary_id).order_by(table.c.id).limit(limit)
+        query = select(table).order_by(table.c.id).limit(limit)
         if location_id is not None:
             query = query.where(table.c.location_id == location_id)
         if visible is not None:
@@ -526,12 +527,27 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
             query = query.where(table.c.status == status)
         if after is not None:
             query = query.where(table.c.id > after)
-        rows = self.conn.execute(query).all()
-        found: dict[str, FulfillmentOrder] = {}
-        for summary_id in dict.fromkeys(r.summary_id for r in rows):
-            for fo in self._fulfillment_orders(summary_id):
-                found[fo.id] = fo
-        return [found[r.id] for r in rows]
+        fos = self.conn.execute(query).all()
+        if not fos:
+            return []
+        ids = [fo.id for fo in fos]
+        lines = self.conn.execute(
+            select(fulfillment_order_lines)
+            .where(fulfillment_order_lines.c.fulfillment_order_id.in_(ids))
+            .order_by(fulfillment_order_lines.c.position)
+        ).all()
+        billed = self.conn.execute(
+            select(invoices.c.id, invoices.c.fulfillment_order_id)
+            .where(invoices.c.fulfillment_order_id.in_(ids))
+            .order_by(invoices.c.created_at, invoices.c.id)
+        ).all()
+        lines_of: dict[str, list[Any]] = {fo_id: [] for fo_id in ids}
+        for line in lines:
+            lines_of[line.fulfillment_order_id].append(line)
+        invoices_of: dict[str, list[str]] = {fo_id: [] for fo_id in ids}
+        for invoice in billed:
+            invoices_of[invoice.fulfillment_order_id].append(invoice.id)
+        return [fo_from_rows(fo, lines_of[fo.id], invoices_of[fo.id]) for fo in fos]
 
     def stale_drafts(self, older_than: datetime) -> list[tuple[str, str]]:
         """``(fo id, summary id)`` of Draft FOs not touched since ``older_than``."""
