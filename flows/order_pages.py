@@ -1,7 +1,7 @@
 """Reads for the console's order pages: a page of recent Order Summaries, and everything one
-summary's page shows (summary, invoices, credit memos, change orders, routing attempts, the
-status history of every Fulfillment Order, who ordered), each in one query per kind, never
-one per row. Documents come from the same functions the HTTP API answers with."""
+summary's page shows (summary, invoices, credit memos, change orders, return orders, routing
+attempts, the status history of every Fulfillment Order, who ordered), each in one query per
+kind, never one per row. Documents come from the same functions the HTTP API answers with."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from flows.order_queries import invoice_document
 from flows.order_records import as_utc
 from flows.order_schema import fulfillment_order_history, order_summaries
 from flows.service_flows import change_document, credit_memo_id
+from flows.service_rma import return_order_document
 
 MAX_PAGE = 200
 
@@ -78,6 +79,7 @@ def summary_page(services: Services, key: str) -> dict[str, Any]:
         invoices = [invoice_document(inv) for inv in uow.invoices_of(summary.id)]
         changes = uow.change_orders_of(summary.id)
         attempts = uow.routing_attempts(summary.id)
+        returns = [return_order_document(stored) for stored in uow.return_orders_of(summary.id)]
         fo_ids = [fo.id for fo in summary.fulfillment_orders]
         history = _histories(uow.conn, fo_ids)
         row = uow.order_row(summary.order_number)
@@ -115,6 +117,7 @@ def summary_page(services: Services, key: str) -> dict[str, Any]:
         "invoices": invoices,
         "change_orders": change_docs,
         "credit_memos": [c for c in change_docs if c["credit_memo_id"]],
+        "return_orders": returns,
         "routing_attempts": attempts,
         "placed": _as_placed(None if row is None else str(row.body)),
     }

@@ -8,6 +8,8 @@ from fastapi.staticfiles import StaticFiles
 
 from api.console import (
     orders_actions,
+    orders_exchange,
+    orders_returns,
     pages_auth,
     pages_exceptions,
     pages_orders,
@@ -36,6 +38,8 @@ def install(app: FastAPI) -> None:
     app.include_router(pages_routing.router)
     app.include_router(pages_store.router)
     app.include_router(pages_orders.router)
+    app.include_router(orders_returns.router)  # before orders_actions' "/{key}/{name}" routes
+    app.include_router(orders_exchange.router)
     app.include_router(orders_actions.router)
     app.mount(STATIC, StaticFiles(directory=HERE / "static"), name="console-static")
 

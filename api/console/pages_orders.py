@@ -19,6 +19,7 @@ from api.console.order_tools import QTY, money, when
 from api.console.web import PREFIX, need, render, see_other
 from flows import order_pages
 from flows.order_store import NotFound
+from summary.return_order import NEXT, RECEIVING
 
 router = APIRouter(prefix=f"{PREFIX}/orders", include_in_schema=False)
 HOME = f"{PREFIX}/orders"
@@ -58,10 +59,14 @@ def orders(request: Request, q: str | None = None, cursor: str | None = None) ->
 
 @router.get("/{key}")
 async def summary(
-    request: Request, key: str, change: str | None = None, taken: str | None = None
+    request: Request,
+    key: str,
+    change: str | None = None,
+    taken: str | None = None,
+    ro: str | None = None,
 ) -> Response:
     need(request, Scope.agent)
-    return await summary_view(request, key, change=change, taken=taken)
+    return await summary_view(request, key, change=change, taken=taken, ro=ro)
 
 
 async def summary_view(
@@ -73,6 +78,7 @@ async def summary_view(
     open_action: str | None = None,
     change: str | None = None,
     taken: str | None = None,
+    ro: str | None = None,
 ) -> Response:
     """The summary's page; ``error``: a refused action, shown next to its ``open_action``."""
     services = services_of(request)
@@ -95,6 +101,8 @@ async def summary_view(
         "open_action": open_action,
         "done": _change_done(page["change_orders"], change),
         "taken": taken if any(fo["id"] == taken for fo in page["fulfillment_orders"]) else None,
+        "ro_done": next((r for r in page["return_orders"] if r["id"] == ro), None),
+        "ro_moves": return_order_moves,
         "take_off": TAKE_OFF,
         "new_key": lambda: f"console-{uuid.uuid4().hex}",
         "allowed": allowed_actions(document),
@@ -118,6 +126,20 @@ def allowed_actions(document: dict[str, Any]) -> dict[str, bool]:
         "return": managed and any(i["quantity_available_to_return"] > 0 for i in items),
         "adjust": managed and any(i["quantity_ordered"] > i["quantity_canceled"] for i in items),
         "reship": managed and any(i["quantity_fulfilled"] > 0 for i in items),
+        # an exchange's returned units, and a Return Order's, are units available to return
+        "exchange": managed and any(i["quantity_available_to_return"] > 0 for i in items),
+        "return_order": managed and any(i["quantity_available_to_return"] > 0 for i in items),
+    }
+
+
+def return_order_moves(status: str) -> dict[str, bool]:
+    """The buttons a Return Order in ``status`` shows, from its state machine's moves
+    (summary/return_order.py; the use case checks each again)."""
+    moves = NEXT.get(status, frozenset())
+    return {
+        "approve": "Approved" in moves,
+        "cancel": "Canceled" in moves,
+        "receive": status in RECEIVING,
     }
 
 

@@ -59,8 +59,11 @@ def _chromium() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """One Chromium for the browser tests, closed after them: Playwright's sync API keeps an
+    event loop running in the main thread while it is open, which the later suites' own
+    ``asyncio.run`` calls would trip over."""
     from playwright.sync_api import sync_playwright
 
     executable = _chromium()
