@@ -2,14 +2,15 @@
 per page (a list's count must not grow with its rows: no N+1).
 
     .venv/bin/pytest benchmarks/test_bench_console.py --benchmark-enable   # figures in extra_info
-    .venv/bin/python -m benchmarks.test_bench_console [orders]             # 10,000 by default
+    .venv/bin/python -m benchmarks.test_bench_console [orders [embedded|production]]
 
-The database: the embedded stack (SQLite file, in-process inventory) on the bundled sample
-network with generated stock, ``orders`` orders taken through ``take_order`` (what ``POST
-/v1/orders`` calls), one in ``UNROUTABLE_EVERY`` asking for more units than the network holds (so it
-raises a process exception), and a wave job. Each page is then asked ``REPEAT`` times through the
-app (``TestClient``: the whole ASGI stack, the access middleware included, no network),
-signed in with a key of every scope. Timings are reported, never asserted (target: ≤ 200 ms).
+The database: the embedded stack (SQLite file, in-process inventory), or ``production``
+(PostgreSQL and Redis: a fresh schema and key prefix), on the bundled sample network with
+generated stock; ``orders`` orders taken through ``take_order`` (what ``POST /v1/orders``
+calls), one in ``UNROUTABLE_EVERY`` asking for more units than the network holds (so it
+raises a process exception). Each page is then asked ``REPEAT`` times through the app
+(``TestClient``: the whole ASGI stack, the access middleware included, no network), signed in
+with a key of every scope. Timings are reported, never asserted (the target: 200 ms).
 """
 
 from __future__ import annotations
@@ -92,10 +93,10 @@ def pages(client: TestClient, services: Services) -> list[tuple[str, str]]:
     return found
 
 
-def measure(count: int) -> dict[str, dict[str, float]]:
+def measure(count: int, stack: str = "embedded") -> dict[str, dict[str, float]]:
     figures: dict[str, dict[str, float]] = {}
     network = _bundled_network()
-    with stack_env("embedded", network, SKUS) as env, services_of(env) as services:
+    with stack_env(stack, network, SKUS) as env, services_of(env) as services:
         started = time.perf_counter()
         seed(services, count)
         figures["seed"] = {"orders": count, "seconds": time.perf_counter() - started}
@@ -133,7 +134,8 @@ def test_console_pages(benchmark: BenchmarkFixture) -> None:
 
 def main(argv: Sequence[str]) -> None:
     count = int(argv[0]) if argv else 10_000
-    figures = measure(count)
+    stack = argv[1] if len(argv) > 1 else "embedded"
+    figures = measure(count, stack)
     seed_figures = figures.pop("seed")
     print(f"seeded {seed_figures['orders']:.0f} orders in {seed_figures['seconds']:.0f} s")
     print("| page | p50 ms | p99 ms | SQL statements | ≤ 200 ms |")
