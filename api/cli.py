@@ -120,7 +120,10 @@ def serve(
         # several workers start without racing to seed.
         services = bootstrap(settings)
         _say_how_to_get_in(services)
-    typer.echo(f"omniroute: serving on http://{host}:{port} (docs at /docs)", err=True)
+    typer.echo(
+        f"omniroute: serving on http://{host}:{port} (docs at /docs, console at /console)",
+        err=True,
+    )
     if workers == 1:
         uvicorn.run(
             create_app(services), host=host, port=port, log_level="warning", access_log=False

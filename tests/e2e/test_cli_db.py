@@ -140,5 +140,5 @@ def test_serve_takes_over_a_legacy_sqlite_database_at_start_quietly(tmp_path: Pa
     # Quietly: no Alembic output, only where the first start's key is and where it serves.
     first_start, serving = log.strip().splitlines()
     assert first_start.startswith("omniroute: first start: an API key with every scope is in ")
-    assert serving == f"omniroute: serving on {server.url} (docs at /docs)"
+    assert serving == f"omniroute: serving on {server.url} (docs at /docs, console at /console)"
     assert invoke(url, "current").stdout == f"{migrate.head()}\n"
