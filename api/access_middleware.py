@@ -58,21 +58,14 @@ class AccessMiddleware:
         settings = services.settings
         state = scope.setdefault("state", {})
         path = scope["path"]
-        if path == CONSOLE or path.startswith(CONSOLE + "/"):
-            # The console's pages sign in with a cookie, and send the browser to the sign-in
-            # page rather than answer 401: the key is looked up here, the pages check it.
+        # The console's pages sign in with a cookie, and send the browser to the sign-in page
+        # rather than answer 401: the key is looked up here, the pages check it.
+        console = path == CONSOLE or path.startswith(CONSOLE + "/")
+        if console or not self._is_public(path):
             if not settings.auth:
                 state[AUTH_OFF] = True
             else:
-                refusal = self._console_key(services, scope, state)
-                if refusal is not None:
-                    await _send_json(send, *refusal)
-                    return
-        elif not self._is_public(path):
-            if not settings.auth:
-                state[AUTH_OFF] = True
-            else:
-                refusal = self._authenticate(services, scope, state)
+                refusal = self._authenticate(services, scope, state, console=console)
                 if refusal is not None:
                     await _send_json(send, *refusal)
                     return
@@ -89,29 +82,22 @@ class AccessMiddleware:
         await self.app(scope, receive, _Auditor(services, scope, send))
 
     def _authenticate(
-        self, services: Services, scope: Scope, state: dict[str, Any]
+        self, services: Services, scope: Scope, state: dict[str, Any], *, console: bool
     ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """None when the request may go on (with its key in ``state``), else the refusal.
+        The console's key comes from its cookie, and none (or a revoked one) is no refusal:
+        the page asks to sign in."""
+        if console:
+            secret = cookie_parser(_header(scope, b"cookie") or "").get(CONSOLE_COOKIE)
+            header = f"Bearer {secret}" if secret else None
+        else:
+            header = _header(scope, b"authorization")
         try:
-            key = services.keys.authenticate(bearer_token(_header(scope, b"authorization")))
+            key = services.keys.authenticate(bearer_token(header))
         except Unauthenticated as exc:
+            if console:
+                return None
             return 401, _error("unauthenticated", str(exc)), {"www-authenticate": "Bearer"}
-        wait = services.limiter.take(key.name)
-        if wait > 0:
-            message = f"API key {key.name!r} is over its rate limit: retry in {wait:.2f} s"
-            return 429, _error("rate_limited", message), {"retry-after": str(math.ceil(wait))}
-        state[PRINCIPAL] = key
-        return None
-
-    def _console_key(
-        self, services: Services, scope: Scope, state: dict[str, Any]
-    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
-        secret = cookie_parser(_header(scope, b"cookie") or "").get(CONSOLE_COOKIE)
-        if not secret:
-            return None
-        try:
-            key = services.keys.authenticate(bearer_token(f"Bearer {secret}"))
-        except Unauthenticated:
-            return None  # signed out by revocation: the page asks to sign in again
         wait = services.limiter.take(key.name)
         if wait > 0:
             message = f"API key {key.name!r} is over its rate limit: retry in {wait:.2f} s"
