@@ -6,7 +6,6 @@ was shown, so a second submit answers the first change order instead of making a
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,16 +20,24 @@ from pydantic import BaseModel
 from access.scopes import Scope
 from api import app_service as api
 from api.app_inventory import services_of
-from api.console.order_tools import REFUSED, money, quantities, refusal
-from api.console.pages_orders import summary_view
-from api.console.web import CSRF_FIELD, PREFIX, checked_form, need, render, see_other
+from api.console.order_steps import (
+    IDEMPOTENCY_FIELD,
+    Done,
+    Steps,
+    changed,
+    preview_context,
+    refused,
+    step,
+    summary_url,
+)
+from api.console.order_tools import REFUSED, quantities
+from api.console.web import PREFIX, checked_form, need, render, see_other
 from flows import order_queries as queries
 from flows import service_flows
 from flows.shopify import CURRENCY_EXPONENTS
 from summary.errors import InvalidRequest
 
 router = APIRouter(prefix=f"{PREFIX}/orders", include_in_schema=False)
-IDEMPOTENCY_FIELD = "idempotency_key"
 
 
 @dataclass(frozen=True)
@@ -120,78 +127,47 @@ ACTIONS: dict[str, Action] = {
 }
 
 
-def _parse(request: Request, key: str, action: Action, form: Mapping[str, str]) -> BaseModel:
-    currency = ""
-    if action.needs_currency:
-        currency = queries.order_summary(services_of(request), key)["currency"]
-    return action.parse(form, currency)
+def _steps(action: Action) -> Steps:
+    def parse(request: Request, key: str, form: Mapping[str, str]) -> BaseModel:
+        currency = ""
+        if action.needs_currency:
+            currency = queries.order_summary(services_of(request), key)["currency"]
+        return action.parse(form, currency)
+
+    return Steps(parse, action.run)
 
 
-def _action(name: str) -> Action | None:
-    return ACTIONS.get(name)
+STEPS = {name: _steps(action) for name, action in ACTIONS.items()}
 
 
-async def _summary_again(
-    request: Request, key: str, error: str, status: int, action: str
-) -> Response:
-    """The summary page again with the refusal next to the action's form."""
-    return await summary_view(request, key, error=error, status=status, open_action=action)
+def _preview_page(name: str) -> Done:
+    def page(request: Request, form: Mapping[str, str], _: Any, answer: dict[str, Any]) -> Response:
+        back = summary_url(answer["summary"]["id"])
+        more = {"name": name, "action": ACTIONS[name], "back": back, "confirm": f"{back}/{name}"}
+        return render(request, "order_preview.html", {**preview_context(answer, form), **more})
+
+    return page
 
 
 @router.post("/{key}/{name}/preview")
 async def preview(request: Request, key: str, name: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    action = _action(name)
-    if action is None:
-        return _unknown(request, name)
-    try:
-        body = await run_in_threadpool(_parse, request, key, action, form)
-        answer = await run_in_threadpool(lambda: action.run(request, key, body, None, preview=True))
-    except REFUSED as exc:
-        status, message = refusal(exc)
-        return await _summary_again(request, key, message, status, name)
-    summary = answer["summary"]
-    fields = [(n, v) for n, v in form.items() if n not in (CSRF_FIELD, IDEMPOTENCY_FIELD)]
-    context = {
-        "name": name,
-        "action": action,
-        "answer": answer,
-        "change": answer["change_order"],
-        "summary": summary,
-        "currency": summary["currency"],
-        "fields": fields,
-        "idempotency_key": f"console-{uuid.uuid4().hex}",
-        "idempotency_field": IDEMPOTENCY_FIELD,
-        "money": money,
-        "back": f"{PREFIX}/orders/{quote(summary['id'], safe='')}",
-        "confirm": f"{PREFIX}/orders/{quote(summary['id'], safe='')}/{name}",
-    }
-    return render(request, "order_preview.html", context)
+    if name not in STEPS:
+        return await _unknown(request, name)
+    done = _preview_page(name)
+    return await step(request, key, STEPS[name], done, preview=True, open_action=name)
 
 
 @router.post("/{key}/{name}")
 async def submit(request: Request, key: str, name: str) -> Response:
+    if name not in STEPS:
+        return await _unknown(request, name)
+    return await step(request, key, STEPS[name], changed, preview=False, open_action=name)
+
+
+async def _unknown(request: Request, name: str) -> Response:
+    """No such action: a 404 page, once the scope and the form's CSRF token are checked."""
     need(request, Scope.agent)
-    form = await checked_form(request)
-    action = _action(name)
-    if action is None:
-        return _unknown(request, name)
-    idem = form.get(IDEMPOTENCY_FIELD, "").strip() or f"console-{uuid.uuid4().hex}"
-    try:
-        body = await run_in_threadpool(_parse, request, key, action, form)
-        answer = await run_in_threadpool(
-            lambda: action.run(request, key, body, idem[:255], preview=False)
-        )
-    except REFUSED as exc:
-        status, message = refusal(exc)
-        return await _summary_again(request, key, message, status, name)
-    summary_id = quote(answer["summary"]["id"], safe="")
-    change = quote(str(answer["change_order_id"]), safe="")
-    return see_other(f"{PREFIX}/orders/{summary_id}?change={change}")
-
-
-def _unknown(request: Request, name: str) -> Response:
+    await checked_form(request)
     context = {"title": "Not found", "message": f"no service action {name!r}", "back": None}
     return render(request, "error.html", context, status=404)
 
@@ -214,7 +190,6 @@ async def take_off(request: Request, key: str, fo_id: str) -> Response:
             )
         )
     except REFUSED as exc:
-        status, message = refusal(exc)
-        return await _summary_again(request, key, message, status, "cancel")
-    summary_id = quote(fo["order_summary_id"], safe="")
-    return see_other(f"{PREFIX}/orders/{summary_id}?taken={quote(fo_id, safe='')}#action-cancel")
+        return await refused(request, key, exc, "cancel")
+    taken = quote(fo_id, safe="")
+    return see_other(f"{summary_url(fo['order_summary_id'])}?taken={taken}#action-cancel")

@@ -8,30 +8,25 @@ to charge."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from access.scopes import Scope
 from api import app_exchange as api
 from api.app_inventory import services_of
-from api.console.order_tools import REFUSED, money, quantities, refusal
+from api.console.order_steps import Steps, changed, preview_context, step, summary_url
+from api.console.order_tools import quantities
 from api.console.orders_actions import minor_units
-from api.console.pages_orders import summary_view
-from api.console.web import CSRF_FIELD, PREFIX, checked_form, need, render, see_other
+from api.console.web import PREFIX, render
 from flows import order_queries as queries
 from flows.shopify import CURRENCY_EXPONENTS
 from service.exchange import Replacement
 from summary.errors import InvalidRequest
 
 router = APIRouter(prefix=f"{PREFIX}/orders", include_in_schema=False)
-IDEMPOTENCY_FIELD = "idempotency_key"
 ACTION = "exchange"
 # The new authorization, asked on the preview page when the replacement costs more.
 PAYMENT_FIELDS = ("authorization_id", "gateway", "payment_amount")
@@ -96,69 +91,41 @@ def _parse(request: Request, key: str, form: Mapping[str, str]) -> api.ExchangeI
     return exchange_body(form, currency)
 
 
-async def _refused(request: Request, key: str, exc: Exception) -> Response:
-    status, message = refusal(exc)
-    return await summary_view(request, key, error=message, status=status, open_action=ACTION)
+STEPS = Steps(_parse, api._exchange)
 
 
-@router.post("/{key}/exchange/preview")
-async def preview(request: Request, key: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    try:
-        body = await run_in_threadpool(_parse, request, key, form)
-        answer = await run_in_threadpool(
-            lambda: api._exchange(request, key, body, None, preview=True)
-        )
-    except REFUSED as exc:
-        return await _refused(request, key, exc)
-    summary = answer["summary"]
-    currency = summary["currency"]
-    change = answer["change_order"]
+def _preview_page(
+    request: Request, form: Mapping[str, str], body: api.ExchangeIn, answer: dict[str, Any]
+) -> Response:
+    charge = answer["charge"]
+    context = preview_context(answer, form, PAYMENT_FIELDS if charge > 0 else ())
+    change, currency = context["change"], context["currency"]
+    base = summary_url(answer["summary"]["id"])
     replacements = [
         {**x.model_dump(), "amount": Replacement(x.sku, x.quantity, x.unit_price, x.tax).amount}
         for x in body.replacements
     ]
-    charge = answer["charge"]
-    asks_payment = charge > 0
-    skipped = (CSRF_FIELD, IDEMPOTENCY_FIELD, *(PAYMENT_FIELDS if asks_payment else ()))
-    base = f"{PREFIX}/orders/{quote(summary['id'], safe='')}"
-    context: dict[str, Any] = {
-        "answer": answer,
-        "change": change,
-        "summary": summary,
-        "currency": currency,
+    context |= {
         "replacements": replacements,
         "credit": change["applied"] + change["refund"],  # what the return gives, after its fee
         "charge": charge,
-        "asks_payment": asks_payment,
+        "asks_payment": charge > 0,
         "payment": {
             "authorization_id": form.get("authorization_id", ""),
             "gateway": form.get("gateway") or "test",
             "amount": form.get("payment_amount") or decimal_text(charge, currency),
         },
-        "fields": [(n, v) for n, v in form.items() if n not in skipped],
-        "idempotency_key": f"console-{uuid.uuid4().hex}",
-        "idempotency_field": IDEMPOTENCY_FIELD,
-        "money": money,
         "back": f"{base}#action-{ACTION}",
         "confirm": f"{base}/{ACTION}",
     }
     return render(request, "order_exchange_preview.html", context)
 
 
+@router.post("/{key}/exchange/preview")
+async def preview(request: Request, key: str) -> Response:
+    return await step(request, key, STEPS, _preview_page, preview=True, open_action=ACTION)
+
+
 @router.post("/{key}/exchange")
 async def submit(request: Request, key: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    idem = form.get(IDEMPOTENCY_FIELD, "").strip()[:255] or f"console-{uuid.uuid4().hex}"
-    try:
-        body = await run_in_threadpool(_parse, request, key, form)
-        answer = await run_in_threadpool(
-            lambda: api._exchange(request, key, body, idem, preview=False)
-        )
-    except REFUSED as exc:
-        return await _refused(request, key, exc)
-    summary_id = quote(answer["summary"]["id"], safe="")
-    change = quote(str(answer["change_order_id"]), safe="")
-    return see_other(f"{PREFIX}/orders/{summary_id}?change={change}")
+    return await step(request, key, STEPS, changed, preview=False, open_action=ACTION)

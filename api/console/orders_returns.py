@@ -6,7 +6,6 @@ key made when its preview was shown, so a second submit answers the first result
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -18,14 +17,13 @@ from fastapi.responses import Response
 from access.scopes import Scope
 from api import app_returns as api
 from api.app_inventory import services_of
-from api.console.order_tools import QTY, REFUSED, money, quantities, refusal
-from api.console.pages_orders import summary_view
-from api.console.web import CSRF_FIELD, PREFIX, checked_form, need, render, see_other
+from api.console.order_steps import Done, Steps, preview_context, refused, step, summary_url
+from api.console.order_tools import QTY, REFUSED, quantities
+from api.console.web import PREFIX, checked_form, need, render, see_other
 from flows import service_rma
 from summary.errors import InvalidRequest
 
 router = APIRouter(prefix=f"{PREFIX}/orders", include_in_schema=False)
-IDEMPOTENCY_FIELD = "idempotency_key"
 ANCHOR = "return-orders"  # the section, and the open_action of its "Start a return" form
 # receive form fields, per return order line: "returned:<line id>" and so on
 RETURNED, REJECTED, CANCELED, WHY = "returned:", "rejected:", "canceled:", "why:"
@@ -77,102 +75,81 @@ def receive_body(form: Mapping[str, str]) -> api.ReceiveIn:
     )
 
 
-def _fields(form: Mapping[str, str]) -> list[tuple[str, str]]:
-    return [(n, v) for n, v in form.items() if n not in (CSRF_FIELD, IDEMPOTENCY_FIELD)]
-
-
-def _base(summary_id: str) -> str:
-    return f"{PREFIX}/orders/{quote(summary_id, safe='')}"
-
-
-async def _refused(
-    request: Request, key: str, exc: Exception, action: str | None = ANCHOR
-) -> Response:
-    """The summary page again with the refusal, the form it came from open."""
-    status, message = refusal(exc)
-    return await summary_view(request, key, error=message, status=status, open_action=action)
-
-
 def _preview_page(
-    request: Request, answer: dict[str, Any], form: Mapping[str, str], **more: Any
+    request: Request,
+    form: Mapping[str, str],
+    answer: dict[str, Any],
+    *,
+    title: str,
+    confirm: str,
+    receiving: bool,
 ) -> Response:
-    summary = answer["summary"]
-    context = {
-        "answer": answer,
-        "ro": answer,
-        "change": answer.get("change_order"),
-        "summary": summary,
-        "currency": summary["currency"],
-        "fields": _fields(form),
-        "idempotency_key": f"console-{uuid.uuid4().hex}",
-        "idempotency_field": IDEMPOTENCY_FIELD,
-        "money": money,
-        "back": f"{_base(summary['id'])}#{ANCHOR}",
-        **more,
-    }
-    return render(request, "order_rma_preview.html", context)
+    context = preview_context(answer, form)
+    back = f"{summary_url(answer['summary']['id'])}#{ANCHOR}"
+    more = {"ro": answer, "back": back, "title": title, "confirm": confirm, "receiving": receiving}
+    return render(request, "order_rma_preview.html", {**context, **more})
+
+
+def _create_preview(
+    request: Request, form: Mapping[str, str], _: Any, answer: dict[str, Any]
+) -> Response:
+    confirm = f"{summary_url(answer['summary']['id'])}/return-orders"
+    return _preview_page(
+        request, form, answer, title="Start a return", confirm=confirm, receiving=False
+    )
+
+
+def _receive_preview(ro_id: str) -> Done:
+    def page(request: Request, form: Mapping[str, str], _: Any, answer: dict[str, Any]) -> Response:
+        base = summary_url(answer["summary"]["id"])
+        confirm = f"{base}/return-orders/{quote(ro_id, safe='')}/receive"
+        return _preview_page(
+            request, form, answer, title=f"Receive {ro_id}", confirm=confirm, receiving=True
+        )
+
+    return page
+
+
+CREATE = Steps(lambda _, __, form: create_body(form), api._create)
+RECEIVE = Steps(lambda _, __, form: receive_body(form), api._receive)
 
 
 @router.post("/{key}/return-orders/preview")
 async def create_preview(request: Request, key: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    try:
-        body = create_body(form)
-        answer = await run_in_threadpool(
-            lambda: api._create(request, key, body, None, preview=True)
-        )
-    except REFUSED as exc:
-        return await _refused(request, key, exc)
-    confirm = f"{_base(answer['summary']['id'])}/return-orders"
-    return _preview_page(
-        request, answer, form, title="Start a return", confirm=confirm, receiving=False
-    )
+    return await step(request, key, CREATE, _create_preview, preview=True, open_action=ANCHOR)
 
 
 @router.post("/{key}/return-orders")
 async def create(request: Request, key: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    idem = form.get(IDEMPOTENCY_FIELD, "").strip()[:255] or f"console-{uuid.uuid4().hex}"
-    try:
-        body = create_body(form)
-        ro = await run_in_threadpool(lambda: api._create(request, key, body, idem, preview=False))
-    except REFUSED as exc:
-        return await _refused(request, key, exc)
-    return _back_to(ro)
+    return await step(request, key, CREATE, _created, preview=False, open_action=ANCHOR)
 
 
 @router.post("/{key}/return-orders/{ro_id}/receive/preview")
 async def receive_preview(request: Request, key: str, ro_id: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    try:
-        body = receive_body(form)
-        answer = await run_in_threadpool(
-            lambda: api._receive(request, ro_id, body, None, preview=True)
-        )
-    except REFUSED as exc:
-        return await _refused(request, key, exc, f"receive:{ro_id}")
-    base = _base(answer["summary"]["id"])
-    confirm = f"{base}/return-orders/{quote(ro_id, safe='')}/receive"
-    return _preview_page(
-        request, answer, form, title=f"Receive {ro_id}", confirm=confirm, receiving=True
+    done = _receive_preview(ro_id)
+    return await step(
+        request, key, RECEIVE, done, preview=True, open_action=f"receive:{ro_id}", target=ro_id
     )
 
 
 @router.post("/{key}/return-orders/{ro_id}/receive")
 async def receive(request: Request, key: str, ro_id: str) -> Response:
-    need(request, Scope.agent)
-    form = await checked_form(request)
-    idem = form.get(IDEMPOTENCY_FIELD, "").strip()[:255] or f"console-{uuid.uuid4().hex}"
-    try:
-        body = receive_body(form)
-        answer = await run_in_threadpool(
-            lambda: api._receive(request, ro_id, body, idem, preview=False)
-        )
-    except REFUSED as exc:
-        return await _refused(request, key, exc, f"receive:{ro_id}")
+    return await step(
+        request,
+        key,
+        RECEIVE,
+        _received,
+        preview=False,
+        open_action=f"receive:{ro_id}",
+        target=ro_id,
+    )
+
+
+def _created(_: Request, __: Mapping[str, str], ___: Any, ro: dict[str, Any]) -> Response:
+    return _back_to(ro)
+
+
+def _received(_: Request, __: Mapping[str, str], ___: Any, answer: dict[str, Any]) -> Response:
     return _back_to(answer, answer.get("change_order_id"))
 
 
@@ -185,7 +162,7 @@ async def _move(
     try:
         ro = await run_in_threadpool(act, services, ro_id)
     except REFUSED as exc:
-        return await _refused(request, key, exc, None)
+        return await refused(request, key, exc, None)
     return _back_to(ro)
 
 
@@ -206,4 +183,4 @@ def _back_to(ro: dict[str, Any], change_id: str | None = None) -> Response:
     query = f"ro={quote(ro['id'], safe='')}"
     if change_id:
         query += f"&change={quote(change_id, safe='')}"
-    return see_other(f"{_base(ro['order_summary_id'])}?{query}#ro-{quote(ro['id'], safe='')}")
+    return see_other(f"{summary_url(ro['order_summary_id'])}?{query}#ro-{quote(ro['id'], safe='')}")

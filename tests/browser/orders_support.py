@@ -52,3 +52,47 @@ def hidden_fields(page: Any, form: str) -> dict[str, str]:
         "f => Object.fromEntries(Array.from(new FormData(f).entries()))",
     )
     return fields
+
+
+def delivered(console: Console) -> dict[str, Any]:
+    """W-1001 placed, its ST03 pickup (line 3, one SKU-C) picked up: a delivered unit."""
+    summary = place(console)
+    with api(console, Scope.store) as http:
+        shipped = http.post(
+            f"/v1/fulfillment-orders/{fo_at(summary, 'ST03')}/status", json={"status": "Fulfilled"}
+        )
+    assert shipped.status_code == 200, shipped.text
+    return summary
+
+
+def item_cell(page: Any, line_id: str, label: str) -> str:
+    """The text of the summary's items table, at line ``line_id`` and column ``label``."""
+    row = page.locator(f"table.items tr[data-line='{line_id}']")
+    text: str = row.locator(f"td[data-label='{label}']").inner_text()
+    return text
+
+
+def fill(form: Any, values: dict[str, str]) -> None:
+    """Each value into the form's field of that name: typed, or chosen in a select."""
+    for name, value in values.items():
+        field = form.locator(f"[name='{name}']")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+
+
+def submit(page: Any, form: Any, press: str, values: dict[str, str] | None = None) -> None:
+    """Fill ``values`` in ``form`` (a locator), press its button ``press`` and wait for the
+    page."""
+    fill(form, values or {})
+    form.locator("button", has_text=press).click()
+    page.wait_for_load_state()
+
+
+def open_and_submit(
+    page: Any, panel: str, press: str, values: dict[str, str] | None = None
+) -> None:
+    """Open the closed action ``panel`` (its <details> selector), then submit its form."""
+    page.click(f"{panel} summary")
+    submit(page, page.locator(panel), press, values)

@@ -12,20 +12,18 @@ from tests.browser.conftest import Console, screenshot, sign_in
 from tests.browser.orders_support import (
     SCRIPT,
     api,
+    delivered,
     fo_at,
     hidden_fields,
+    item_cell,
+    open_and_submit,
     place,
+    submit,
     summary_of,
 )
 from tests.support.orders import order
 
 CANCEL_ONE = {"lines": [{"line_id": "1", "quantity": 1}], "reason": "customer_request"}
-
-
-def _line(page: Any, line_id: str, label: str) -> str:
-    row = page.locator(f"table.items tr[data-line='{line_id}']")
-    text: str = row.locator(f"td[data-label='{label}']").inner_text()
-    return text
 
 
 def test_an_agent_finds_an_order_and_cancels_a_unit_after_seeing_the_preview(
@@ -44,7 +42,7 @@ def test_an_agent_finds_an_order_and_cancels_a_unit_after_seeing_the_preview(
     page.click("form.search button")
     page.wait_for_load_state()
     assert page.locator("h1").inner_text().startswith("W-1001")
-    assert _line(page, "1", "Allocated") == "2" and _line(page, "1", "To cancel") == "0"
+    assert item_cell(page, "1", "Allocated") == "2" and item_cell(page, "1", "To cancel") == "0"
     attempts = page.locator("section.attempt")
     assert attempts.count() >= 2 and "Rules version" in attempts.first.inner_text()
     assert page.locator("#action-cancel").count() == 0  # everything is in an FO
@@ -57,16 +55,13 @@ def test_an_agent_finds_an_order_and_cancels_a_unit_after_seeing_the_preview(
     take_off.locator("button").click()
     page.wait_for_load_state()
     assert page.locator("[role=status]").inner_text().startswith(f"Taken off {dc01}")
-    assert _line(page, "1", "To cancel") == "1"
+    assert item_cell(page, "1", "To cancel") == "1"
 
     with api(console, Scope.agent) as http:
         expected = http.post("/v1/order-summaries/W-1001/cancel/preview", json=CANCEL_ONE)
     assert expected.status_code == 200, expected.text
     plan = expected.json()["change_order"]
-    page.click("#action-cancel summary")
-    page.fill("#action-cancel input[name='qty:1']", "1")
-    page.click("text=Preview the cancel")
-    page.wait_for_load_state()
+    open_and_submit(page, "#action-cancel", "Preview the cancel", {"qty:1": "1"})
     assert page.locator("table.plan-lines td.quantity").all_inner_texts() == ["1"]
     assert page.locator("dd.refund").inner_text() == money(plan["refund"], "USD")
     reduced = page.locator("dd.capture-reduced").inner_text()
@@ -78,7 +73,7 @@ def test_an_agent_finds_an_order_and_cancels_a_unit_after_seeing_the_preview(
     page.click("form.confirm button")
     page.wait_for_load_state()
     assert page.locator("[role=status]").inner_text().startswith("Done: cancel CO-")
-    assert _line(page, "1", "Canceled") == "1"
+    assert item_cell(page, "1", "Canceled") == "1"
     assert page.locator("table.changes tbody tr").count() == 1
     assert _canceled(console) == 1
 
@@ -98,25 +93,20 @@ def _canceled(console: Console) -> int:
 def test_a_return_at_the_counter_shows_its_refund_then_a_credit_memo(
     page: Any, console: Console
 ) -> None:
-    summary = place(console)
-    with api(console, Scope.store) as http:
-        shipped = http.post(
-            f"/v1/fulfillment-orders/{fo_at(summary, 'ST03')}/status", json={"status": "Fulfilled"}
-        )
-    assert shipped.status_code == 200, shipped.text
+    delivered(console)
     sign_in(page, console, console.key(Scope.agent), then="/console/orders/W-1001")
-    page.click("#action-return summary")
-    page.fill("#action-return input[name='qty:3']", "1")
-    page.fill("#action-return input[name=reason]", "changed_mind")
-    page.select_option("#action-return select[name=location_id]", "ST03")
-    page.click("text=Preview the return")
-    page.wait_for_load_state()
+    open_and_submit(
+        page,
+        "#action-return",
+        "Preview the return",
+        {"qty:3": "1", "reason": "changed_mind", "location_id": "ST03"},
+    )
     refund = page.locator("dd.refund").inner_text()
     assert refund != "0.00 USD"
     screenshot(page, "order-return-preview")
     page.click("form.confirm button")
     page.wait_for_load_state()
-    assert _line(page, "3", "Returned") == "1"
+    assert item_cell(page, "3", "Returned") == "1"
     memos = page.locator("table.memos tbody tr")
     assert memos.count() == 1 and refund in memos.inner_text()
     assert page.locator("dd.refunded").inner_text() == refund
@@ -134,15 +124,11 @@ def test_a_refused_action_is_shown_on_the_summary_and_changes_nothing(
     assert "give a quantity for at least one line" in page.locator("[role=alert]").inner_text()
     _take_off(console, dc01, "1", 2)
     page.goto(f"{console.url}/console/orders/W-1001")
-    page.click("#action-cancel summary")
-    page.click("text=Preview the cancel")  # no quantity given
-    page.wait_for_load_state()
+    open_and_submit(page, "#action-cancel", "Preview the cancel")  # no quantity given
     assert "give a quantity for at least one line" in page.locator("[role=alert]").inner_text()
     assert page.locator("#action-cancel").get_attribute("open") is not None
     page.eval_on_selector("#action-cancel input[name='qty:1']", "i => i.removeAttribute('max')")
-    page.fill("#action-cancel input[name='qty:1']", "9")
-    page.click("text=Preview the cancel")
-    page.wait_for_load_state()
+    submit(page, page.locator("#action-cancel"), "Preview the cancel", {"qty:1": "9"})
     assert "lines[0].quantity" in page.locator("[role=alert]").inner_text()
     assert _canceled(console) == 0
 
@@ -213,10 +199,7 @@ def test_script_tags_in_order_fields_render_as_text(
         assert "&lt;script&gt;" in page.content(), name
         assert page.locator("main script").count() == 0, name
     page.goto(f"{console.url}/console/orders/W-XSS")
-    page.click("#action-cancel summary")
-    page.fill(f"#action-cancel input[name='qty:{SCRIPT}']", "1")
-    page.click("text=Preview the cancel")
-    page.wait_for_load_state()
+    open_and_submit(page, "#action-cancel", "Preview the cancel", {f"qty:{SCRIPT}": "1"})
     assert SCRIPT in page.locator("table.plan-lines").inner_text()
     assert page.locator("main script").count() == 0
 
@@ -227,10 +210,7 @@ def test_script_tags_in_order_fields_render_as_text(
     phone.goto(f"{console.url}/console/orders")
     screenshot(phone, "orders")
     phone.goto(f"{console.url}/console/orders/W-XSS")
-    phone.click("#action-cancel summary")
-    phone.fill("#action-cancel input[name='qty:1']", "1")
-    phone.click("text=Preview the cancel")
-    phone.wait_for_load_state()
+    open_and_submit(phone, "#action-cancel", "Preview the cancel", {"qty:1": "1"})
     screenshot(phone, "order-preview")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     assert dialogs == []
@@ -239,21 +219,12 @@ def test_script_tags_in_order_fields_render_as_text(
 def test_an_adjustment_and_a_reshipment_are_previewed_then_recorded(
     page: Any, console: Console
 ) -> None:
-    summary = place(console)
-    with api(console, Scope.store) as http:
-        shipped = http.post(
-            f"/v1/fulfillment-orders/{fo_at(summary, 'ST03')}/status", json={"status": "Fulfilled"}
-        )
-    assert shipped.status_code == 200, shipped.text
+    delivered(console)
     sign_in(page, console, console.key(Scope.agent), then="/console/orders/W-1001")
-    page.click("#action-adjust summary")
-    page.fill("#action-adjust input[name='off:3']", "1.005")  # finer than a cent: refused
-    page.click("text=Preview the adjustment")
-    page.wait_for_load_state()
+    # finer than a cent: refused
+    open_and_submit(page, "#action-adjust", "Preview the adjustment", {"off:3": "1.005"})
     assert "finer than one minor unit of USD" in page.locator("[role=alert]").inner_text()
-    page.fill("#action-adjust input[name='off:3']", "1.50")
-    page.click("text=Preview the adjustment")
-    page.wait_for_load_state()
+    submit(page, page.locator("#action-adjust"), "Preview the adjustment", {"off:3": "1.50"})
     with api(console, Scope.agent) as http:
         body = {"lines": [{"line_id": "3", "amount": 150}], "reason": "appeasement"}
         expected = http.post("/v1/order-summaries/W-1001/adjust/preview", json=body).json()
@@ -263,10 +234,7 @@ def test_an_adjustment_and_a_reshipment_are_previewed_then_recorded(
     assert page.locator("[role=status]").inner_text().startswith("Done: adjust CO-")
     assert page.locator("table.memos tbody tr").count() == 1  # shipped units: refunded now
 
-    page.click("#action-reship summary")
-    page.fill("#action-reship input[name='qty:3']", "1")
-    page.click("text=Preview the reshipment")
-    page.wait_for_load_state()
+    open_and_submit(page, "#action-reship", "Preview the reshipment", {"qty:3": "1"})
     assert page.locator("table.plan-lines td.quantity").all_inner_texts() == ["1"]
     page.click("form.confirm button")
     page.wait_for_load_state()

@@ -12,7 +12,15 @@ from typing import Any
 from access.scopes import Scope
 from api.cli_views import money
 from tests.browser.conftest import Console, screenshot, sign_in
-from tests.browser.orders_support import api, fo_at, hidden_fields, place, summary_of
+from tests.browser.orders_support import (
+    api,
+    delivered,
+    hidden_fields,
+    item_cell,
+    open_and_submit,
+    submit,
+    summary_of,
+)
 
 OPEN_ONE = {
     "lines": [{"line_id": "3", "quantity": 1, "reason": "damaged"}],
@@ -24,23 +32,15 @@ EXCHANGE = {
     "replacements": [{"sku": "SKU-C", "quantity": 1, "unit_price": 1500, "tax": 120}],
     "location_id": "ST03",
 }
-
-
-def _delivered(console: Console) -> dict[str, Any]:
-    """W-1001 with its ST03 pickup (line 3, one SKU-C) picked up: a delivered unit."""
-    summary = place(console)
-    with api(console, Scope.store) as http:
-        shipped = http.post(
-            f"/v1/fulfillment-orders/{fo_at(summary, 'ST03')}/status", json={"status": "Fulfilled"}
-        )
-    assert shipped.status_code == 200, shipped.text
-    return summary
-
-
-def _line(page: Any, line_id: str, label: str) -> str:
-    row = page.locator(f"table.items tr[data-line='{line_id}']")
-    text: str = row.locator(f"td[data-label='{label}']").inner_text()
-    return text
+# the exchange form, as EXCHANGE says
+EXCHANGE_FORM = {
+    "qty:3": "1",
+    "reason": "wrong_size",
+    "location_id": "ST03",
+    "sku": "SKU-C",
+    "unit_price": "15.00",
+    "tax": "1.20",
+}
 
 
 def _return_orders(console: Console) -> list[dict[str, Any]]:
@@ -58,7 +58,7 @@ def _ro(page: Any, ro_id: str) -> Any:
 def test_an_agent_starts_approves_and_receives_a_return_order_after_its_previews(
     page: Any, phone: Any, console: Console
 ) -> None:
-    _delivered(console)
+    delivered(console)
     with api(console, Scope.agent) as http:
         first = http.post("/v1/order-summaries/W-1001/return-orders", json=OPEN_ONE).json()
     sign_in(page, console, console.key(Scope.agent), then="/console/orders/W-1001")
@@ -73,12 +73,12 @@ def test_an_agent_starts_approves_and_receives_a_return_order_after_its_previews
     with api(console, Scope.agent) as http:
         expected = http.post("/v1/order-summaries/W-1001/return-orders/preview", json=OPEN_ONE)
     assert expected.status_code == 200, expected.text
-    page.click("#action-return-orders summary")
-    page.fill("#action-return-orders input[name='qty:3']", "1")
-    page.fill("#action-return-orders input[name=reason]", "damaged")
-    page.select_option("#action-return-orders select[name=location_id]", "ST03")
-    page.click("text=Preview this return order")
-    page.wait_for_load_state()
+    open_and_submit(
+        page,
+        "#action-return-orders",
+        "Preview this return order",
+        {"qty:3": "1", "reason": "damaged", "location_id": "ST03"},
+    )
     assert page.locator("dd.ro-status").inner_text() == "Submitted"
     assert page.locator("table.ro-lines td.expected").all_inner_texts() == ["1"]
     initiated = page.locator("table.after tr[data-line='3'] td.initiated").inner_text()
@@ -116,7 +116,7 @@ def test_an_agent_starts_approves_and_receives_a_return_order_after_its_previews
     page.click("form.confirm button")
     page.wait_for_load_state()
     assert page.locator("[role=status]").first.inner_text().startswith("Done: return CO-")
-    assert _line(page, "3", "Returned") == "1"
+    assert item_cell(page, "3", "Returned") == "1"
     memos = page.locator("table.memos tbody tr")
     assert memos.count() == 1 and refund in memos.inner_text()
     assert page.locator("dd.refunded").inner_text() == refund
@@ -128,7 +128,7 @@ def test_an_agent_starts_approves_and_receives_a_return_order_after_its_previews
 def test_an_exchange_of_a_delivered_unit_is_previewed_then_makes_a_new_routed_order(
     page: Any, console: Console
 ) -> None:
-    _delivered(console)
+    delivered(console)
     with api(console, Scope.agent) as http:
         expected = http.post("/v1/order-summaries/W-1001/exchange/preview", json=EXCHANGE)
     assert expected.status_code == 200, expected.text
@@ -137,24 +137,10 @@ def test_an_exchange_of_a_delivered_unit_is_previewed_then_makes_a_new_routed_or
     sign_in(page, console, console.key(Scope.agent), then="/console/orders/W-1001")
     form = page.locator("#action-exchange")
     form.locator("summary").click()
-    form.locator("input[name='qty:3']").fill("1")
-    form.locator("input[name=reason]").fill("wrong_size")
-    form.locator("select[name=location_id]").select_option("ST03")
-    form.locator("input[name=sku]").fill("SKU-NOPE")
-    form.locator("input[name=unit_price]").fill("15.00")
-    form.locator("input[name=tax]").fill("1.20")
-    form.locator("button").click()
-    page.wait_for_load_state()
+    submit(page, form, "Preview the exchange", {**EXCHANGE_FORM, "sku": "SKU-NOPE"})
     assert "unknown SKU 'SKU-NOPE'" in page.locator("[role=alert]").inner_text()
     assert form.get_attribute("open") is not None  # refused: the form again, nothing changed
-    form.locator("input[name='qty:3']").fill("1")
-    form.locator("input[name=reason]").fill("wrong_size")
-    form.locator("select[name=location_id]").select_option("ST03")
-    form.locator("input[name=sku]").fill("SKU-C")
-    form.locator("input[name=unit_price]").fill("15.00")
-    form.locator("input[name=tax]").fill("1.20")
-    form.locator("button").click()
-    page.wait_for_load_state()
+    submit(page, form, "Preview the exchange", EXCHANGE_FORM)
     assert page.locator("dd.charge").inner_text() == money(plan["charge"], "USD")
     assert page.locator("dd.refund").inner_text() == money(plan["refund"], "USD")
     assert page.locator("dd.applied").inner_text() == money(plan["change_order"]["applied"], "USD")
@@ -171,7 +157,7 @@ def test_an_exchange_of_a_delivered_unit_is_previewed_then_makes_a_new_routed_or
     page.wait_for_load_state()
     done = page.locator("[role=status]").first
     assert done.inner_text().startswith("Done: exchange CO-")
-    assert _line(page, "3", "Returned") == "1"
+    assert item_cell(page, "3", "Returned") == "1"
     with api(console, Scope.agent) as http:
         (change,) = http.get("/v1/order-summaries/W-1001/change-orders").json()["change_orders"]
         new = http.get(f"/v1/order-summaries/{change['linked_id']}").json()
@@ -192,7 +178,7 @@ def test_an_exchange_of_a_delivered_unit_is_previewed_then_makes_a_new_routed_or
 def test_a_store_key_gets_403_and_a_post_without_csrf_changes_nothing(
     page: Any, console: Console
 ) -> None:
-    _delivered(console)
+    delivered(console)
     with api(console, Scope.agent) as http:
         ro_id = http.post("/v1/order-summaries/W-1001/return-orders", json=OPEN_ONE).json()["id"]
     base = f"{console.url}/console/orders/W-1001"
