@@ -270,8 +270,13 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
             .where(fulfillment_orders.c.summary_id == summary_id)
             .order_by(fulfillment_orders.c.position)
         ).all()
+        yield from self._assembled(fos)
+
+    def _assembled(self, fos: Sequence[Row[Any]]) -> list[FulfillmentOrder]:
+        """FO rows with their lines and invoice ids: two more statements, however many FOs
+        (the invoices only once some unit has shipped)."""
         if not fos:
-            return
+            return []
         ids = [fo.id for fo in fos]
         lines = self.conn.execute(
             select(fulfillment_order_lines)
@@ -282,15 +287,16 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
         if any(r.quantity_fulfilled for r in lines):  # invoices exist only once units shipped
             billed = self.conn.execute(
                 select(invoices.c.id, invoices.c.fulfillment_order_id)
-                .where(invoices.c.summary_id == summary_id)
+                .where(invoices.c.fulfillment_order_id.in_(ids))
                 .order_by(invoices.c.created_at, invoices.c.id)
             ).all()
-        for fo in fos:
-            yield fo_from_rows(
-                fo,
-                [r for r in lines if r.fulfillment_order_id == fo.id],
-                [r.id for r in billed if r.fulfillment_order_id == fo.id],
-            )
+        lines_of: dict[str, list[Any]] = {fo_id: [] for fo_id in ids}
+        for line in lines:
+            lines_of[line.fulfillment_order_id].append(line)
+        invoices_of: dict[str, list[str]] = {fo_id: [] for fo_id in ids}
+        for invoice in billed:
+            invoices_of[invoice.fulfillment_order_id].append(invoice.id)
+        return [fo_from_rows(fo, lines_of[fo.id], invoices_of[fo.id]) for fo in fos]
 
     def save_summary(self, summary: OrderSummary) -> None:
         """Write what changed; raise :class:`ConcurrentUpdate` if another writer saved first."""
@@ -515,8 +521,8 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
         visible: frozenset[str] | None = None,
     ) -> list[FulfillmentOrder]:
         """A page of FOs ordered by id (a store's work queue); ``after``: the cursor;
-        ``visible``: only these locations' FOs (None: every location's). Three statements
-        whatever the page's size: the FOs, their lines, their invoices."""
+        ``visible``: only these locations' FOs (None: every location's). At most three
+        statements whatever the page's size: the FOs, their lines, their invoices."""
         table = fulfillment_orders
         query = select(table).order_by(table.c.id).limit(limit)
         if location_id is not None:
@@ -527,27 +533,7 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
             query = query.where(table.c.status == status)
         if after is not None:
             query = query.where(table.c.id > after)
-        fos = self.conn.execute(query).all()
-        if not fos:
-            return []
-        ids = [fo.id for fo in fos]
-        lines = self.conn.execute(
-            select(fulfillment_order_lines)
-            .where(fulfillment_order_lines.c.fulfillment_order_id.in_(ids))
-            .order_by(fulfillment_order_lines.c.position)
-        ).all()
-        billed = self.conn.execute(
-            select(invoices.c.id, invoices.c.fulfillment_order_id)
-            .where(invoices.c.fulfillment_order_id.in_(ids))
-            .order_by(invoices.c.created_at, invoices.c.id)
-        ).all()
-        lines_of: dict[str, list[Any]] = {fo_id: [] for fo_id in ids}
-        for line in lines:
-            lines_of[line.fulfillment_order_id].append(line)
-        invoices_of: dict[str, list[str]] = {fo_id: [] for fo_id in ids}
-        for invoice in billed:
-            invoices_of[invoice.fulfillment_order_id].append(invoice.id)
-        return [fo_from_rows(fo, lines_of[fo.id], invoices_of[fo.id]) for fo in fos]
+        return self._assembled(self.conn.execute(query).all())
 
     def stale_drafts(self, older_than: datetime) -> list[tuple[str, str]]:
         """``(fo id, summary id)`` of Draft FOs not touched since ``older_than``."""
