@@ -56,8 +56,7 @@ def check_scope(request: Request, *scopes: Scope) -> ApiKey | None:
     Marks writes for the audit trail first, so refused attempts are recorded too."""
     state = request.scope.setdefault("state", {})
     if _is_write(request, scopes):
-        route = request.scope.get("route")
-        state[AUDIT] = getattr(route, "name", None) or request.url.path
+        _mark_audited(request)
     if state.get(AUTH_OFF):
         return None
     key: ApiKey | None = state.get(PRINCIPAL)
@@ -90,9 +89,15 @@ def audited_as(actor: str) -> Any:
     recorded as done by ``actor``."""
 
     async def mark(request: Request) -> None:
-        state = request.scope.setdefault("state", {})
-        route = request.scope.get("route")
-        state[AUDIT] = getattr(route, "name", None) or request.url.path
-        state[ACTOR] = actor
+        _mark_audited(request)[ACTOR] = actor
 
     return Depends(mark)
+
+
+def _mark_audited(request: Request) -> dict[str, Any]:
+    """Ask the middleware to record this request once answered, as its operation's name;
+    the request's state."""
+    state: dict[str, Any] = request.scope.setdefault("state", {})
+    route = request.scope.get("route")
+    state[AUDIT] = getattr(route, "name", None) or request.url.path
+    return state

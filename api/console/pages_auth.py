@@ -11,10 +11,12 @@ from api.app_inventory import services_of
 from api.console.web import (
     KEY_COOKIE,
     PREFIX,
+    auth_off,
     checked_form,
     render,
     safe_next,
     see_other,
+    set_cookie,
     signed_in,
 )
 
@@ -23,7 +25,7 @@ router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 @router.get("")
 def home(request: Request) -> Response:
-    if signed_in(request) is None and not _auth_off(request):
+    if signed_in(request) is None and not auth_off(request):
         return see_other(f"{PREFIX}/sign-in")
     return render(request, "home.html")
 
@@ -39,20 +41,12 @@ async def sign_in(request: Request) -> Response:
     target = safe_next(form.get("next"))
     secret = form.get("key", "").strip()
     try:
-        key = services_of(request).keys.authenticate(bearer_token(f"Bearer {secret}"))
+        services_of(request).keys.authenticate(bearer_token(f"Bearer {secret}"))
     except Unauthenticated:
         context = {"next": target, "error": "That key is not valid (unknown, revoked or mistyped)."}
         return render(request, "sign_in.html", context, status=401)
     response = see_other(target)
-    response.set_cookie(
-        KEY_COOKIE,
-        secret,
-        httponly=True,
-        samesite="strict",
-        path=PREFIX,
-        secure=request.url.scheme == "https",
-    )
-    del key
+    set_cookie(request, response, KEY_COOKIE, secret)
     return response
 
 
@@ -62,9 +56,3 @@ async def sign_out(request: Request) -> Response:
     response = see_other(f"{PREFIX}/sign-in")
     response.delete_cookie(KEY_COOKIE, path=PREFIX)
     return response
-
-
-def _auth_off(request: Request) -> bool:
-    from api.console.web import auth_off
-
-    return auth_off(request)

@@ -121,13 +121,13 @@ def render(
 def _keep_csrf(request: Request, response: Response) -> None:
     new = request.scope.get("state", {}).get("new_csrf")
     if new is not None and CSRF_COOKIE not in request.cookies:
-        response.set_cookie(
-            CSRF_COOKIE, new, httponly=True, samesite="strict", path=PREFIX, secure=_secure(request)
-        )
+        set_cookie(request, response, CSRF_COOKIE, new)
 
 
-def _secure(request: Request) -> bool:
-    return request.url.scheme == "https"
+def set_cookie(request: Request, response: Response, name: str, value: str) -> None:
+    """A console cookie: HTTP-only, same-site strict, on /console, Secure over HTTPS."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(name, value, httponly=True, samesite="strict", path=PREFIX, secure=secure)
 
 
 def see_other(url: str) -> RedirectResponse:
