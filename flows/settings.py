@@ -183,9 +183,15 @@ class Settings:
                 DEFAULT_MAX_BULK_BODY_BYTES,
                 MAX_BODY_LIMIT,
             ),
-            rate_limit=_rate("OMNIROUTE_RATE_LIMIT", get("OMNIROUTE_RATE_LIMIT"))
-            or (0.0 if get("OMNIROUTE_RATE_LIMIT") else DEFAULT_RATE_LIMIT),
-            rate_burst=_burst(get("OMNIROUTE_RATE_BURST")),
+            rate_limit=_rate_limit(get("OMNIROUTE_RATE_LIMIT")),
+            # The bucket's size: at least one request (a smaller one would refuse every one).
+            rate_burst=_number(
+                "OMNIROUTE_RATE_BURST",
+                get("OMNIROUTE_RATE_BURST"),
+                1.0,
+                2 * MAX_RATE,
+                f"1 to {2 * MAX_RATE:g} requests",
+            ),
         )
 
 
@@ -262,47 +268,34 @@ def _wave_executor(value: str | None) -> ExecutorKind:
         ) from None
 
 
-def _rate(variable: str, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        rate = float(value)
-    except ValueError:
-        rate = float("nan")
-    if not 0.0 <= rate <= MAX_RATE:  # also rejects nan and inf
-        raise ConfigError(variable, f"expected 0 to {MAX_RATE:g} per second, got {value!r}")
-    return rate
-
-
-def _burst(value: str | None) -> float | None:
-    """The bucket's size: at least one request (a smaller bucket would refuse every one)."""
-    if value is None:
-        return None
-    try:
-        burst = float(value)
-    except ValueError:
-        burst = float("nan")
-    if not 1.0 <= burst <= 2 * MAX_RATE:  # also rejects nan and inf
-        raise ConfigError(
-            "OMNIROUTE_RATE_BURST", f"expected 1 to {2 * MAX_RATE:g} requests, got {value!r}"
-        )
-    return burst
-
-
 def _refresh_seconds(value: str | None) -> float:
     return _seconds("OMNIROUTE_REFRESH_SECONDS", value, DEFAULT_REFRESH_SECONDS, 3600.0)
 
 
+def _rate_limit(value: str | None) -> float:
+    rate = _number("OMNIROUTE_RATE_LIMIT", value, 0.0, MAX_RATE, f"0 to {MAX_RATE:g} per second")
+    return DEFAULT_RATE_LIMIT if rate is None else rate
+
+
 def _seconds(variable: str, value: str | None, default: float, most: float) -> float:
+    seconds = _number(variable, value, 0.0, most, f"seconds from 0 to {most:g}")
+    return default if seconds is None else seconds
+
+
+def _number(
+    variable: str, value: str | None, least: float, most: float, expected: str
+) -> float | None:
+    """``value`` as a number from ``least`` to ``most`` (None when unset); ConfigError saying
+    ``expected`` otherwise."""
     if value is None:
-        return default
+        return None
     try:
-        seconds = float(value)
+        number = float(value)
     except ValueError:
-        seconds = float("nan")
-    if not 0.0 <= seconds <= most:  # also rejects nan and inf
-        raise ConfigError(variable, f"expected seconds from 0 to {most:g}, got {value!r}")
-    return seconds
+        number = float("nan")
+    if not least <= number <= most:  # also rejects nan and inf
+        raise ConfigError(variable, f"expected {expected}, got {value!r}")
+    return number
 
 
 def _flag(variable: str, value: str | None) -> bool | None:
