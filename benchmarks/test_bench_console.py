@@ -8,7 +8,8 @@ The database: the embedded stack (SQLite file, in-process inventory), or ``produ
 (PostgreSQL and Redis: a fresh schema and key prefix), on the bundled sample network with
 generated stock; ``orders`` orders taken through ``take_order`` (what ``POST /v1/orders``
 calls), one in ``UNROUTABLE_EVERY`` asking for more units than the network holds (so it
-raises a process exception). Each page is then asked ``REPEAT`` times through the app
+raises a process exception), and one cart of ``BIG_CART_LINES`` lines repeating its SKUs.
+Each page is then asked ``REPEAT`` times through the app
 (``TestClient``: the whole ASGI stack, the access middleware included, no network), signed in
 with a key of every scope. Timings are reported, never asserted (the target: 200 ms).
 """
@@ -37,6 +38,7 @@ from tests.support.auth import key_header
 SKUS = 500
 UNROUTABLE_EVERY = 20
 UNFILLABLE_UNITS = 100_000
+BIG_CART_LINES = 120
 REPEAT = 30
 TARGET_MS = 200.0
 
@@ -54,6 +56,24 @@ def seed(services: Services, count: int) -> None:
             document["payment"]["amount"] += after - before
             body = json.dumps(document)
         take_order(services, json.loads(body), body)
+    big = big_cart(json.loads(bodies[1]))
+    take_order(services, big, json.dumps(big))
+
+
+def big_cart(document: dict[str, Any]) -> dict[str, Any]:
+    """The hard summary page: ``BIG_CART_LINES`` lines cycling over a few SKUs (repeated SKUs
+    in one cart), split over the network's locations."""
+    template = document["lines"]
+    lines = []
+    for n in range(BIG_CART_LINES):
+        line = dict(template[n % len(template)], id=str(n + 1))
+        lines.append(line)
+    charges = document["delivery_groups"][0]
+    total = sum(x["unit_price"] * x["quantity"] + x["tax"] for x in lines)
+    total += charges["charge"] + charges["charge_tax"]
+    number = "CON-BIG-CART"
+    payment = dict(document["payment"], amount=total, authorization_id=f"AUTH-{number}")
+    return dict(document, order_number=number, lines=lines, payment=payment)
 
 
 @contextmanager
@@ -81,8 +101,10 @@ def pages(client: TestClient, services: Services) -> list[tuple[str, str]]:
         ("home", "/console"),
         ("exceptions queue", "/console/exceptions"),
         ("exceptions by priority", "/console/exceptions?sort=priority"),
+        ("exceptions, all, 200 a page", "/console/exceptions?status=all&sort=priority&limit=200"),
         ("orders list", "/console/orders"),
         ("order summary", f"/console/orders/{summary_id}"),
+        (f"order summary, {BIG_CART_LINES}-line cart", "/console/orders/CON-BIG-CART"),
         ("store queue", f"/console/store?location={fo.location_id}"),
         ("store FO", f"/console/store/fo/{fo.id}"),
         ("routing", "/console/routing"),
