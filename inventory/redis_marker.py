@@ -16,6 +16,7 @@ import redis
 
 from inventory import redis_build as bulk
 from inventory.errors import CacheNotReady, InventoryUnavailable
+from inventory.redis_lean import LeanScript
 from inventory.redis_scripts import INVALIDATE
 from inventory.slots import SlotIndexCache
 from inventory.snapshot import Snapshot
@@ -79,7 +80,7 @@ class RedisBuilds:
         self._marker_key = f"{prefix}:marker"
         self._clock = clock
         self._retention = retention_seconds
-        self._invalidate = client.register_script(INVALIDATE)
+        self._invalidate = LeanScript(client, INVALIDATE)
         self._build: Build | None = None
         self._build_lock = threading.Lock()  # one build at a time from this process
 

@@ -78,6 +78,7 @@ from inventory.redis_codec import (
     stock_result,
     stored_reservation,
 )
+from inventory.redis_lean import LeanScript, command
 from inventory.redis_marker import (
     DEFAULT_RETENTION_SECONDS,
     STANDALONE,
@@ -105,12 +106,12 @@ class RedisInventory(RedisBuilds):
         retention_seconds: int = DEFAULT_RETENTION_SECONDS,
     ) -> None:
         super().__init__(client, prefix, clock, retention_seconds)
-        self._reserve = client.register_script(RESERVE)
-        self._reserve_many = client.register_script(RESERVE_MANY)
-        self._close = client.register_script(CLOSE)
-        self._get = client.register_script(GET)
-        self._expire = client.register_script(EXPIRE)
-        self._write_stock = client.register_script(WRITE_STOCK)
+        self._reserve = LeanScript(client, RESERVE)
+        self._reserve_many = LeanScript(client, RESERVE_MANY)
+        self._close = LeanScript(client, CLOSE)
+        self._get = LeanScript(client, GET)
+        self._expire = LeanScript(client, EXPIRE)
+        self._write_stock = LeanScript(client, WRITE_STOCK)
 
     # -- stock -------------------------------------------------------------------------------
 
@@ -184,7 +185,7 @@ class RedisInventory(RedisBuilds):
             ns = build.namespace
             keys = [self._marker_key, f"{ns}:nslots", *(f"{ns}:{{{sku}}}:atf" for sku in skus)]
             with redis_errors():
-                raw = self._redis.mget(keys)
+                raw = command(self._redis, "MGET", *keys)
             self._check(build, raw[0])
             if int(raw[1] or 0) > len(build.slots):
                 build = self._refresh_slots(build)

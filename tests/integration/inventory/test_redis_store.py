@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import redis
 from redis.backoff import NoBackoff
@@ -12,6 +14,7 @@ import inventory.redis_store as redis_store
 from inventory.errors import InventoryUnavailable
 from inventory.model import InventoryRecord, ReservationLine
 from inventory.redis_store import RedisInventory
+from tests.conftest import delete_redis_prefix
 from tests.integration.inventory.conftest import MakeRedisInventory
 from tests.unit.inventory.contract import FakeClock
 
@@ -100,3 +103,36 @@ def test_client_decoding_replies_is_refused(redis_url: str) -> None:
     client = redis.Redis.from_url(redis_url, decode_responses=True)
     with pytest.raises(ValueError, match="decode_responses"):
         RedisInventory(client, prefix="omniroute-test:x")
+
+
+def test_a_script_flushed_from_redis_is_loaded_again_on_its_next_call(
+    make_redis_inventory: MakeRedisInventory, redis_client: redis.Redis
+) -> None:
+    inventory = make_redis_inventory()
+    inventory.upsert([InventoryRecord("DC01", "SKU-1", 5)])
+    inventory.reserve("R1", [ReservationLine("DC01", "SKU-1", 1)], 60)
+    redis_client.script_flush()
+    inventory.reserve("R2", [ReservationLine("DC01", "SKU-1", 2)], 60)
+    assert inventory.availability("DC01", "SKU-1").reserved == 3
+
+
+def test_connections_redis_closed_are_replaced_before_the_next_read_and_script(
+    make_redis_inventory: MakeRedisInventory, redis_url: str
+) -> None:
+    name = f"lean-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_url, client_name=name)
+    inventory = RedisInventory.standalone(client, prefix=f"omniroute-test:{name}")
+    try:
+        inventory.upsert([InventoryRecord("DC01", "SKU-1", 5)])
+        assert inventory.atf_matrix(["SKU-1"], ["DC01"]).tolist() == [[5]]
+        admin = redis.Redis.from_url(redis_url)
+        killed = [c["id"] for c in admin.client_list() if c.get("name") == name]
+        for client_id in killed:
+            admin.client_kill_filter(_id=client_id)
+        admin.close()
+        assert killed  # the pooled connections were open, and are now closed by Redis
+        assert inventory.atf_matrix(["SKU-1"], ["DC01"]).tolist() == [[5]]
+        assert inventory.reserve("R1", [ReservationLine("DC01", "SKU-1", 1)], 60).status == "active"
+    finally:
+        client.close()
+        delete_redis_prefix(redis_url, f"omniroute-test:{name}")
