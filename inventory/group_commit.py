@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from inventory.model import Change
@@ -21,11 +20,17 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
-@dataclass(slots=True)
 class _Waiter(Generic[T, R]):
-    item: T
-    done: threading.Event = field(default_factory=threading.Event)
-    outcome: R | BaseException | None = None
+    """A caller waiting for its outcome. Its lock is held until the outcome is set: cheaper
+    to hand over than an Event (no condition variable), which counts at 10,000 calls/s."""
+
+    __slots__ = ("done", "item", "outcome")
+
+    def __init__(self, item: T) -> None:
+        self.item = item
+        self.outcome: R | BaseException | None = None
+        self.done = threading.Lock()
+        self.done.acquire()
 
 
 class Combiner(Generic[T, R]):
@@ -51,7 +56,7 @@ class Combiner(Generic[T, R]):
             self._lead()
         answers: list[R] = []
         for waiter in waiters:
-            waiter.done.wait()
+            waiter.done.acquire()  # released by the leader once the outcome is set
             if isinstance(waiter.outcome, BaseException):
                 raise waiter.outcome
             answers.append(waiter.outcome)  # type: ignore[arg-type]  # set by _batch
@@ -73,7 +78,7 @@ class Combiner(Generic[T, R]):
             outcomes = [exc] * len(batch)
         for waiter, outcome in zip(batch, outcomes, strict=True):
             waiter.outcome = outcome
-            waiter.done.set()
+            waiter.done.release()
 
 
 class GroupCommit(Combiner[Change, None]):
