@@ -8,8 +8,10 @@
 
 Production pairing: ``RecordedInventory(RedisInventory, SqlInventoryLedger(PostgreSQL))``;
 the embedded default (in-process cache over SQLite) and a bare Redis cache (no record) are
-measured beside it for comparison. Every reservation is one Redis script plus one PostgreSQL
+measured beside it for comparison. A lone reservation is one Redis script plus one PostgreSQL
 commit, so its floor is a Redis round trip plus a durable commit: ``floor`` measures both.
+Concurrent calls and ``reserve_many`` batches share scripts and commits (batches of 10 and
+200 are measured).
 
 Sizes (pytest defaults keep ``make test``'s single smoke run of each case to a few seconds;
 script mode defaults in brackets):
@@ -73,6 +75,7 @@ from tests.conftest import (
 SEED = 20240601
 TTL_SECONDS = 3600
 LINES_PER_RESERVATION = 3
+SMALL_BATCH = 10  # a checkout service's handful of carts per call
 BATCH = 200  # reservations per reserve_many call in the batched cases
 # The hot cells of the existing reservation benchmark: 20 locations x 50 SKUs.
 HOT_LOCATIONS = [f"L{i:03d}" for i in range(20)]
@@ -372,6 +375,8 @@ def reservation_case(kind: str, threads: int, count: int, batch: int = 1) -> dic
 CASES = [
     ("redis+postgres", 1, 1),
     ("redis+postgres", 8, 1),
+    ("redis+postgres", 1, SMALL_BATCH),
+    ("redis+postgres", 8, SMALL_BATCH),
     ("redis+postgres", 1, BATCH),
     ("redis+postgres", 8, BATCH),
     ("memory+sqlite", 1, 1),

@@ -17,15 +17,12 @@ from inventory.deltas import check_deltas, sets_of
 from inventory.errors import (
     CacheNotReady,
     CacheStale,
-    InsufficientStock,
     InvalidInventory,
-    InvalidReservation,
     InventoryError,
     InventoryProblem,
     RecordUnavailable,
-    ReservationConflict,
 )
-from inventory.group_commit import Combiner, GroupCommit
+from inventory.group_commit import GroupCommit
 from inventory.model import (
     DEFAULT_TTL_SECONDS,
     Availability,
@@ -44,8 +41,6 @@ from inventory.reconcile import Difference, compare, reserved_cells
 from inventory.records import check_records
 from inventory.slots import IntMatrix
 from inventory.snapshot import Snapshot
-
-_Reserved = tuple[Reservation | InventoryError, Change | None]
 
 SET_CHUNK = 2000  # set-only delta rows per atomic cache write (bounds how long Redis is busy)
 MAX_ATOMIC_DELTAS = 10_000  # a delta with adjustments is one atomic write: this many rows at most
@@ -86,10 +81,6 @@ class RecordedInventory:
         self._clock = clock
         self._on_not_ready = on_not_ready  # e.g. wake the worker that rebuilds the cache
         self._journal = GroupCommit(ledger.write_many)
-        # Concurrent reserve() calls share one cache script, then their commits: from many
-        # threads that lifts the rate past one round trip plus one commit per reservation.
-        self._reserves: Combiner[ReservationRequest, _Reserved]
-        self._reserves = Combiner(self._reserve_together)
         self._watch = _WakeOnNotReady(on_not_ready)
 
     def _record(self, *changes: Change | None) -> None:
@@ -139,23 +130,10 @@ class RecordedInventory:
         lines: Sequence[ReservationLine],
         ttl_seconds: int = DEFAULT_TTL_SECONDS,
     ) -> Reservation:
-        outcome, change = self._reserves.submit((reservation_id, lines, ttl_seconds))
-        self._record(change)
-        if isinstance(outcome, InventoryError):
-            raise outcome
-        return outcome
-
-    def _reserve_together(self, requests: list[ReservationRequest]) -> list[_Reserved]:
-        """The cache's part of concurrent reserve() calls, in one script call. Each caller
-        records its own change afterwards (group commit shares those commits), so the next
-        batch's script runs while this one's commit is being flushed."""
         with self._watch:
-            if len(requests) > 1:
-                return self.cache.reserve_many_change(requests)
-            try:  # alone: the single script is a little cheaper than the batch one
-                return [self.cache.reserve_change(*requests[0])]
-            except (InvalidReservation, ReservationConflict, InsufficientStock) as exc:
-                return [(exc, None)]
+            reservation, change = self.cache.reserve_change(reservation_id, lines, ttl_seconds)
+        self._record(change)
+        return reservation
 
     def reserve_many(
         self, requests: Sequence[ReservationRequest]
