@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from access.ratelimit import MemoryRateLimiter, RateLimiter, Unlimited
 from engine.solve import warm
@@ -25,6 +25,12 @@ from inventory.ports import InventoryCache
 from inventory.recorded import RecordedInventory
 from inventory.records import read_records_file
 from rules.loader import LoadedRules, NetworkRefs, check_references, default_rules, load_rules
+
+if TYPE_CHECKING:
+    from redis import Redis
+
+REDIS_TIMEOUT_SECONDS = 5.0  # far above any one call of ours (bulk writes go in small chunks)
+LIMITER_TIMEOUT_SECONDS = 0.25
 
 
 @dataclass
@@ -87,7 +93,7 @@ def bootstrap(
     active.current()  # fail at start-up, not on the first request, if something is missing
     warm()  # build the optimizer's common DP tables now, not on the first checkouts
     key_store = SqlKeyStore(engine, lambda: datetime.fromtimestamp(clock(), tz=UTC))
-    limiter, close_limiter = _make_limiter(settings)
+    limiter, close_limiter = make_limiter(settings)
     closers.append(close_limiter)
 
     def close() -> None:
@@ -110,7 +116,24 @@ def bootstrap(
     )
 
 
-def _make_limiter(settings: Settings) -> tuple[RateLimiter, Callable[[], None]]:
+def redis_client(
+    url: str, timeout_seconds: float = REDIS_TIMEOUT_SECONDS, *, retry: bool = True
+) -> Redis:
+    """A client for ``OMNIROUTE_REDIS_URL``. A Redis that stops answering (hung, partitioned)
+    fails the request after ``timeout_seconds`` (503) instead of holding it and its worker
+    thread forever; the URL's own ``?socket_timeout=`` / ``socket_connect_timeout=`` win.
+    Without ``retry``, redis-py does not try again (its default: three more, with backoff)."""
+    import redis  # imported here so the embedded default never needs a Redis client
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    options: dict[str, Any] = {"retry": Retry(NoBackoff(), 0)} if not retry else {}
+    return redis.Redis.from_url(
+        url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds, **options
+    )
+
+
+def make_limiter(settings: Settings) -> tuple[RateLimiter, Callable[[], None]]:
     """Per-key buckets: in Redis when configured (shared by every worker), else in process."""
     if settings.rate_limit <= 0:
         return Unlimited(), lambda: None
@@ -118,11 +141,11 @@ def _make_limiter(settings: Settings) -> tuple[RateLimiter, Callable[[], None]]:
     burst = max(burst, 1.0)
     if settings.redis_url is None:
         return MemoryRateLimiter(settings.rate_limit, burst, time.monotonic), lambda: None
-    import redis
-
     from flows.ratelimit_redis import RedisRateLimiter
 
-    client = redis.Redis.from_url(settings.redis_url)
+    # The limiter answers on the event loop and lets requests through when Redis fails, so it
+    # waits for Redis a quarter of a second at most, once, not the inventory's five.
+    client = redis_client(settings.redis_url, LIMITER_TIMEOUT_SECONDS, retry=False)
     limiter = RedisRateLimiter(
         client, prefix=settings.redis_prefix, rate=settings.rate_limit, burst=burst
     )
@@ -135,11 +158,9 @@ def _make_cache(
     if settings.redis_url is None:
         # Not built yet: bootstrap builds it from the record (a restart keeps the stock).
         return MemoryInventory(clock=clock, marker=None), lambda: None
-    import redis  # imported here so the embedded default never needs a Redis client
-
     from inventory.redis_store import RedisInventory
 
-    client = redis.Redis.from_url(settings.redis_url)
+    client = redis_client(settings.redis_url)
     return RedisInventory(client, prefix=settings.redis_prefix, clock=clock), client.close
 
 

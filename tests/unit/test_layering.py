@@ -18,7 +18,13 @@ ADAPTER_LIBRARIES = {
     "httpx",
     "psycopg2",
 }
-REDIS_ADAPTER = {"redis_store.py", "redis_scripts.py", "redis_marker.py", "redis_build.py"}
+REDIS_ADAPTER = {
+    "redis_store.py",
+    "redis_scripts.py",
+    "redis_marker.py",
+    "redis_build.py",
+    "redis_lean.py",
+}
 PURE_MODULES = sorted(
     [
         *ROOT.joinpath("engine").rglob("*.py"),
