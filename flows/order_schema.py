@@ -79,6 +79,7 @@ order_summaries = Table(
     Column("transferred", BigInteger, nullable=False, server_default="0"),
     Column("credit_refunded", BigInteger, nullable=False, server_default="0"),
     Column("exchange_of", String(40), nullable=True),
+    Index("ix_order_summaries_recent", "created_at", "id"),  # the console's newest-first pages
 )
 
 order_item_summaries = Table(
@@ -297,4 +298,5 @@ wave_jobs = Table(  # dry-run wave jobs (flows.wave_jobs): queued â†’ running â†
     Column("started_at", DateTime(timezone=True), nullable=True),
     Column("finished_at", DateTime(timezone=True), nullable=True),
     UniqueConstraint("idempotency_key", name="uq_wave_jobs_key"),
+    Index("ix_wave_jobs_recent", "created_at", "id"),  # newest first, a page at a time
 )
