@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import typer
 from sqlalchemy import Engine
@@ -62,5 +63,13 @@ def upgrade() -> None:
 def current() -> None:
     """Print the revision the database schema is at ("none" before any migration)."""
     with _database() as engine:
-        revision = migrate.current(engine)
+        # Looking must not create: SQLite makes a missing file on connect.
+        revision = None if _missing_sqlite_file(engine) else migrate.current(engine)
     typer.echo(revision or "none")
+
+
+def _missing_sqlite_file(engine: Engine) -> bool:
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return False
+    return not path.startswith("file:") and not Path(path).exists()

@@ -47,6 +47,15 @@ def engine_of(database_url_of_kind: str) -> Iterator[sa.Engine]:
     engine.dispose()
 
 
+def test_db_current_on_a_sqlite_file_that_does_not_exist_says_none_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "nowhere.db"
+    result = invoke(f"sqlite:///{path}", "current")
+    assert (result.exit_code, result.stdout) == (0, "none\n"), result.output
+    assert not path.exists()
+
+
 def test_db_upgrade_brings_a_new_database_to_head_and_db_current_says_so(
     database_url_of_kind: str,
 ) -> None:
