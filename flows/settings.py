@@ -177,11 +177,8 @@ class Settings:
                 DEFAULT_MAX_BODY_BYTES,
                 MAX_BODY_LIMIT,
             ),
-            max_bulk_body_bytes=_whole(
-                "OMNIROUTE_MAX_BULK_BODY_BYTES",
-                get("OMNIROUTE_MAX_BULK_BODY_BYTES"),
-                DEFAULT_MAX_BULK_BODY_BYTES,
-                MAX_BODY_LIMIT,
+            max_bulk_body_bytes=_bulk_limit(
+                get("OMNIROUTE_MAX_BULK_BODY_BYTES"), get("OMNIROUTE_MAX_BODY_BYTES")
             ),
             rate_limit=_rate_limit(get("OMNIROUTE_RATE_LIMIT")),
             # The bucket's size: at least one request (a smaller one would refuse every one).
@@ -193,6 +190,20 @@ class Settings:
                 f"1 to {2 * MAX_RATE:g} requests",
             ),
         )
+
+
+def _bulk_limit(value: str | None, body_value: str | None) -> int:
+    """Bulk loads may send more than other requests, never less: a bulk limit below the normal
+    one is refused; unset, it is the default or the normal limit, whichever is larger."""
+    body = _whole("OMNIROUTE_MAX_BODY_BYTES", body_value, DEFAULT_MAX_BODY_BYTES, MAX_BODY_LIMIT)
+    default = max(DEFAULT_MAX_BULK_BODY_BYTES, body)
+    bulk = _whole("OMNIROUTE_MAX_BULK_BODY_BYTES", value, default, MAX_BODY_LIMIT)
+    if bulk < body:
+        raise ConfigError(
+            "OMNIROUTE_MAX_BULK_BODY_BYTES",
+            f"{bulk} is below OMNIROUTE_MAX_BODY_BYTES ({body}): bulk may send more, not less",
+        )
+    return bulk
 
 
 def _database_url(value: str | None) -> str:

@@ -161,3 +161,18 @@ def test_the_limits_default_and_are_read() -> None:
     assert (settings.max_body_bytes, settings.max_bulk_body_bytes) == (2000, 20000)
     assert (settings.rate_limit, settings.rate_burst) == (2.5, 3.0)
     assert Settings.from_env({"OMNIROUTE_RATE_LIMIT": "0"}).rate_limit == 0.0  # off
+
+
+def test_a_bulk_limit_below_the_normal_limit_is_refused() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env(
+            {"OMNIROUTE_MAX_BODY_BYTES": "5000", "OMNIROUTE_MAX_BULK_BODY_BYTES": "4000"}
+        )
+    assert caught.value.variable == "OMNIROUTE_MAX_BULK_BODY_BYTES"
+    assert "OMNIROUTE_MAX_BODY_BYTES (5000)" in str(caught.value)
+
+
+def test_an_unset_bulk_limit_is_never_below_the_normal_limit() -> None:
+    big = str(1024 * 1024 * 1024)
+    settings = Settings.from_env({"OMNIROUTE_MAX_BODY_BYTES": big})
+    assert settings.max_bulk_body_bytes == settings.max_body_bytes == int(big)
