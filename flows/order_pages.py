@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 
 from flows.bootstrap import Services
 from flows.order_intake import summary_document
-from flows.order_queries import invoice_document
+from flows.order_queries import fo_document, invoice_document
 from flows.order_records import as_utc
 from flows.order_schema import fulfillment_order_history, order_summaries
 from flows.service_flows import change_document, credit_memo_id
@@ -83,30 +83,9 @@ def summary_page(services: Services, key: str) -> dict[str, Any]:
         fo_ids = [fo.id for fo in summary.fulfillment_orders]
         history = _histories(uow.conn, fo_ids)
         row = uow.order_row(summary.order_number)
-    fos = []
-    for fo in summary.fulfillment_orders:
-        fos.append(
-            {
-                "id": fo.id,
-                "delivery_group": fo.delivery_group,
-                "location_id": fo.location_id,
-                "fulfillment_type": fo.fulfillment_type,
-                "status": fo.status,
-                "reason": fo.reason,
-                "lines": [
-                    {
-                        "line_id": x.line_id,
-                        "sku": x.sku,
-                        "quantity": x.quantity,
-                        "quantity_fulfilled": x.quantity_fulfilled,
-                        "quantity_canceled": x.quantity_canceled,
-                    }
-                    for x in fo.lines
-                ],
-                "invoice_ids": list(fo.invoice_ids),
-                "history": history.get(fo.id, []),
-            }
-        )
+    fos = [
+        {**fo_document(fo), "history": history.get(fo.id, [])} for fo in summary.fulfillment_orders
+    ]
     change_docs = [
         {**change_document(c), "refund_status": status, "credit_memo_id": credit_memo_id(c)}
         for c, status in changes
