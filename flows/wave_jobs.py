@@ -134,8 +134,14 @@ def submit(
 
 def job_status(services: Services, job_id: str) -> dict[str, Any]:
     """``{id, status, strategy, progress, kpis, error, rules_version, created_at, started_at,
-    finished_at}``; :class:`NotFound` for an unknown id."""
-    return _status(_row(services, job_id))
+    finished_at}``; :class:`NotFound` for an unknown id. Polled every second by the console:
+    the orders and the plan (up to megabytes) are not read."""
+    columns = [wave_jobs.c[name] for name in STATUS_COLUMNS]
+    with services.store.engine.connect() as conn:
+        row = conn.execute(select(*columns).where(wave_jobs.c.id == job_id)).first()
+    if row is None:
+        raise NotFound("wave job", job_id)
+    return _status(row)
 
 
 def job_plan(services: Services, job_id: str) -> tuple[str, str]:
@@ -148,9 +154,11 @@ def job_plan(services: Services, job_id: str) -> tuple[str, str]:
     return row.strategy, row.plan
 
 
-def list_jobs(services: Services, limit: int, offset: int = 0) -> list[dict[str, Any]]:
+def list_jobs(
+    services: Services, limit: int, offset: int = 0, *, status: str | None = None
+) -> list[dict[str, Any]]:
     """Up to ``limit`` jobs' statuses (as :func:`job_status`), newest first, after skipping
-    ``offset``; their orders and plans are not read."""
+    ``offset``, only those in ``status`` if given; their orders and plans are not read."""
     columns = [wave_jobs.c[name] for name in STATUS_COLUMNS]
     query = (
         select(*columns)
@@ -158,6 +166,8 @@ def list_jobs(services: Services, limit: int, offset: int = 0) -> list[dict[str,
         .limit(limit)
         .offset(offset)
     )
+    if status is not None:
+        query = query.where(wave_jobs.c.status == status)
     with services.store.engine.connect() as conn:
         return [_status(row) for row in conn.execute(query)]
 

@@ -163,11 +163,7 @@ def _replay(
     request: Request, form: ReplayForm, result: dict[str, Any] | None, status: int
 ) -> Response:
     services = services_of(request)
-    finished = [
-        job
-        for job in wave_jobs.list_jobs(services, REPLAYABLE_JOBS)
-        if job["status"] == wave_jobs.DONE
-    ]
+    finished = wave_jobs.list_jobs(services, REPLAYABLE_JOBS, status=wave_jobs.DONE)
     context = {
         "form": form,
         "result": result,

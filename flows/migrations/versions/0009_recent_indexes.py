@@ -1,7 +1,7 @@
 """Indexes for newest-first pages: Order Summaries and wave jobs by (created_at, id).
 
-The console lists both newest first, a page at a time (keyset on created_at, id); without an
-index every page sorted the whole table.
+The console lists both newest first, a page at a time (summaries by keyset on created_at, id;
+wave jobs by offset); without an index every page sorted the whole table.
 
 Revision ID: 0009_recent_indexes
 Revises: 0008_access
