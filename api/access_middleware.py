@@ -17,6 +17,7 @@ import orjson
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
+from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,7 +25,7 @@ from access.audit import ANONYMOUS, AuditEntry, outcome_of
 from access.errors import Unauthenticated
 from access.keys import bearer_token
 from api.auth import ACTOR, AUDIT, AUTH_OFF, PRINCIPAL, PUBLIC
-from api.errors import BodyTooLarge
+from api.errors import BodyTooLarge, error_response, response_for
 from flows.bootstrap import Services
 
 log = logging.getLogger("omniroute.access")
@@ -65,9 +66,9 @@ class AccessMiddleware:
             if not settings.auth:
                 state[AUTH_OFF] = True
             else:
-                refusal = self._authenticate(services, scope, state, console=console)
+                refusal = await self._authenticate(services, scope, state, console=console)
                 if refusal is not None:
-                    await _send_json(send, *refusal)
+                    await refusal(scope, receive, send)
                     return
         limit = (
             settings.max_bulk_body_bytes
@@ -76,32 +77,36 @@ class AccessMiddleware:
         )
         declared = _content_length(scope)
         if declared is not None and declared > limit:
-            await _send_json(send, *_too_large(limit))
+            await response_for(BodyTooLarge(limit))(scope, receive, send)
             return
         receive = _limited(receive, limit)
         await self.app(scope, receive, _Auditor(services, scope, send))
 
-    def _authenticate(
+    async def _authenticate(
         self, services: Services, scope: Scope, state: dict[str, Any], *, console: bool
-    ) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+    ) -> JSONResponse | None:
         """None when the request may go on (with its key in ``state``), else the refusal.
         The console's key comes from its cookie, and none (or a revoked one) is no refusal:
-        the page asks to sign in."""
+        the page asks to sign in. The key is looked up in a thread when it takes the
+        database (every ``OMNIROUTE_KEY_CACHE_SECONDS`` per key), never on the event loop."""
         if console:
             secret = cookie_parser(_header(scope, b"cookie") or "").get(CONSOLE_COOKIE)
             header = f"Bearer {secret}" if secret else None
         else:
             header = _header(scope, b"authorization")
         try:
-            key = services.keys.authenticate(bearer_token(header))
+            token = bearer_token(header)
+            key = services.keys.cached(token)
+            if key is None:
+                key = await run_in_threadpool(services.keys.authenticate, token)
         except Unauthenticated as exc:
-            if console:
-                return None
-            return 401, _error("unauthenticated", str(exc)), {"www-authenticate": "Bearer"}
+            return None if console else response_for(exc)
         wait = services.limiter.take(key.name)
         if wait > 0:
             message = f"API key {key.name!r} is over its rate limit: retry in {wait:.2f} s"
-            return 429, _error("rate_limited", message), {"retry-after": str(math.ceil(wait))}
+            refusal = error_response(429, "rate_limited", message)
+            refusal.headers["Retry-After"] = str(math.ceil(wait))
+            return refusal
         state[PRINCIPAL] = key
         return None
 
@@ -119,7 +124,7 @@ def _public_patterns(routes: Iterable[BaseRoute]) -> Iterable[re.Pattern[str]]:
         if isinstance(original, Mount) and (original.name or "").endswith("-static"):
             yield original.path_regex
             continue
-        if not isinstance(getattr(route, "original_route", route), Route):
+        if not isinstance(original, Route):
             continue
         extra = getattr(route, "openapi_extra", None) or {}
         if extra.get("security") == PUBLIC["security"] or not route.include_in_schema:
@@ -236,21 +241,3 @@ def _header(scope: Scope, name: bytes) -> str | None:
 def _content_length(scope: Scope) -> int | None:
     value = _header(scope, b"content-length")
     return int(value) if value is not None and value.isdigit() else None
-
-
-def _error(code: str, message: str) -> dict[str, Any]:
-    return {"error": code, "message": message, "detail": []}
-
-
-def _too_large(limit: int) -> tuple[int, dict[str, Any], dict[str, str]]:
-    return 413, _error("body_too_large", str(BodyTooLarge(limit))), {}
-
-
-async def _send_json(
-    send: Send, status: int, body: dict[str, Any], headers: dict[str, str]
-) -> None:
-    raw = orjson.dumps(body)
-    head = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
-    head += [(k.encode(), v.encode()) for k, v in headers.items()]
-    await send({"type": "http.response.start", "status": status, "headers": head})
-    await send({"type": "http.response.body", "body": raw})

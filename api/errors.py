@@ -192,13 +192,26 @@ def status_of(exc: Exception) -> tuple[int, str]:
     return 422, "invalid_request"
 
 
+_HANDLERS = _handlers()
+
+
+def response_for(exc: Exception) -> JSONResponse:
+    """The answer the app gives for ``exc``, for code that answers before the app runs (the
+    access middleware)."""
+    for kind in type(exc).__mro__:
+        handler = _HANDLERS.get(kind)
+        if handler is not None:
+            return handler(exc)
+    raise TypeError(f"no error answer for {type(exc).__name__}")
+
+
 def install(app: FastAPI) -> None:
     async def on_validation(_: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         return _request_validation(exc)
 
     app.add_exception_handler(RequestValidationError, on_validation)
-    for error_type, handler in _handlers().items():
+    for error_type, handler in _HANDLERS.items():
         app.add_exception_handler(error_type, _async(handler))
 
 

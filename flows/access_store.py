@@ -1,9 +1,9 @@
 """API keys and the audit trail in the SQL database (SQLite or PostgreSQL).
 
 Keys live in the configured database, so a key made by ``omniroute keys create`` works on
-every worker at once. Each worker keeps what it has looked up for ``KEY_TTL_SECONDS``
-(:class:`KeyRing`): a revocation reaches every worker within that time without a database
-round trip on every request.
+every worker at once. Each worker keeps what it has looked up for
+``OMNIROUTE_KEY_CACHE_SECONDS`` (:class:`KeyRing`): a revocation reaches every worker within
+that time without a database round trip on every request.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from access.keys import ApiKey, KeyRequest, key_hash, key_hint, new_secret
 from access.scopes import Scope
 from flows.access_schema import api_keys, audit_log
 
-KEY_TTL_SECONDS = 0.5  # a revoked key is refused on every worker within this (and a query)
 LAST_USED_EVERY_SECONDS = 60.0  # last_used_at is written at most this often per key
 MAX_AUDIT_PAGE = 1000
 
@@ -125,14 +124,11 @@ class SqlKeyStore:
 class KeyRing:
     """A worker's view of the keys: ``authenticate`` looks a key up at most every
     ``ttl_seconds`` (unknown keys too, so a flood of bad keys costs one query per key per
-    period) and records the key's use at most every ``LAST_USED_EVERY_SECONDS``."""
+    period) and records the key's use at most every ``LAST_USED_EVERY_SECONDS``. ``cached``
+    answers without any I/O whenever the view can, so the event loop only waits for the
+    database in a thread (see the access middleware)."""
 
-    def __init__(
-        self,
-        store: SqlKeyStore,
-        clock: Callable[[], float],
-        ttl_seconds: float = KEY_TTL_SECONDS,
-    ) -> None:
+    def __init__(self, store: SqlKeyStore, clock: Callable[[], float], ttl_seconds: float) -> None:
         self._store = store
         self._clock = clock
         self._ttl = ttl_seconds
@@ -140,33 +136,47 @@ class KeyRing:
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
 
+    def cached(self, secret: str) -> ApiKey | None:
+        """``authenticate`` when it needs no query and no write: the key, or Unauthenticated
+        for a key this worker saw refused; None when only :meth:`authenticate` can tell."""
+        now = self._clock()
+        seen = self._seen.get(key_hash(secret))
+        if seen is None or now - seen[0] >= self._ttl:
+            return None
+        key = _known(seen[1])
+        return None if self._use_due(key, now) else key
+
     def authenticate(self, secret: str) -> ApiKey:
         hashed = key_hash(secret)
         now = self._clock()
         seen = self._seen.get(hashed)
         if seen is None or now - seen[0] >= self._ttl:
-            key = self._store.find(hashed)
+            found = self._store.find(hashed)
             with self._lock:
                 if len(self._seen) > 10_000:  # bounded: a flood of random keys
                     self._seen.clear()
-                self._seen[hashed] = (now, key)
+                self._seen[hashed] = (now, found)
         else:
-            key = seen[1]
-        if key is None:
-            raise Unauthenticated("unknown or revoked API key")
-        self._note_use(key, now)
+            found = seen[1]
+        key = _known(found)
+        if self._use_due(key, now):
+            self._touched[key.name] = now
+            self._store.touch(key.name, datetime.fromtimestamp(now, tz=UTC))
         return key
 
     def forget(self) -> None:
         with self._lock:
             self._seen.clear()
 
-    def _note_use(self, key: ApiKey, now: float) -> None:
+    def _use_due(self, key: ApiKey, now: float) -> bool:
         last = self._touched.get(key.name)
-        if last is not None and now - last < LAST_USED_EVERY_SECONDS:
-            return
-        self._touched[key.name] = now
-        self._store.touch(key.name, datetime.fromtimestamp(now, tz=UTC))
+        return last is None or now - last >= LAST_USED_EVERY_SECONDS
+
+
+def _known(key: ApiKey | None) -> ApiKey:
+    if key is None:
+        raise Unauthenticated("unknown or revoked API key")
+    return key
 
 
 class SqlAuditLog:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from access.errors import Unauthenticated
@@ -41,7 +42,8 @@ async def sign_in(request: Request) -> Response:
     target = safe_next(form.get("next"))
     secret = form.get("key", "").strip()
     try:
-        services_of(request).keys.authenticate(bearer_token(f"Bearer {secret}"))
+        token = bearer_token(f"Bearer {secret}")
+        await run_in_threadpool(services_of(request).keys.authenticate, token)
     except Unauthenticated:
         context = {"next": target, "error": "That key is not valid (unknown, revoked or mistyped)."}
         return render(request, "sign_in.html", context, status=401)
