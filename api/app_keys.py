@@ -7,7 +7,7 @@ under the handler's name (``create_key``, ``revoke_key``), as the CLI records it
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,6 +20,7 @@ from api.app_inventory import services_of
 from api.auth import requires
 from flows import access
 from flows.access_store import MAX_AUDIT_PAGE, NewKey
+from flows.order_records import as_utc
 
 router = APIRouter(dependencies=[requires(Scope.admin)], tags=["access"])
 
@@ -141,11 +142,6 @@ def _fields(key: ApiKey) -> dict[str, object]:
 
 def new_key_out(made: NewKey) -> NewKeyOut:
     return NewKeyOut(**_fields(made.key), key=made.secret)
-
-
-def as_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC (naive: taken as UTC), as the audit trail stores it."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @router.post("/v1/keys", response_model=NewKeyOut, status_code=201)

@@ -8,10 +8,11 @@ from typing import Annotated
 
 import typer
 
-from api.app_keys import DEFAULT_AUDIT_PAGE, AuditOut, as_utc
-from api.cli_errors import fail
+from api.app_keys import DEFAULT_AUDIT_PAGE, AuditOut
+from api.cli_errors import iso_option
 from api.cli_keys import cli_services, moment, table
 from flows.access_store import MAX_AUDIT_PAGE
+from flows.order_records import as_utc
 
 
 def audit_command(
@@ -65,7 +66,4 @@ def audit_command(
 
 
 def _since(value: str) -> datetime:
-    try:
-        return as_utc(datetime.fromisoformat(value))
-    except ValueError:
-        fail(f"--since: expected an ISO 8601 date-time, got {value!r}")
+    return as_utc(iso_option("--since", value))

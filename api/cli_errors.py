@@ -9,12 +9,13 @@ from typing import NoReturn
 
 import typer
 
+from access.errors import AccessError
 from engine.errors import PreviewInputError
 from flows.errors import FlowError
 from inventory.errors import InventoryError
 from rules.errors import RulesError
 
-USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError)
+USER_ERRORS = (FlowError, RulesError, InventoryError, PreviewInputError, AccessError)
 
 
 def fail(message: str) -> NoReturn:
@@ -24,12 +25,15 @@ def fail(message: str) -> NoReturn:
 
 def now_option(value: str | None) -> datetime:
     """A ``--now`` option: an ISO 8601 date-time (UTC unless it says), or the clock's now."""
-    if value is None:
-        return datetime.now(tz=UTC)
+    return datetime.now(tz=UTC) if value is None else iso_option("--now", value)
+
+
+def iso_option(flag: str, value: str) -> datetime:
+    """An ISO 8601 date-time option (UTC unless it says); a bad one fails naming ``flag``."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        fail(f"--now: expected an ISO 8601 date-time, got {value!r}")
+        fail(f"{flag}: expected an ISO 8601 date-time, got {value!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

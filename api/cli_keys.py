@@ -15,11 +15,11 @@ from typing import Annotated
 
 import typer
 
-from access.errors import AccessError, KeyExists, KeyNotFound
+from access.errors import KeyExists, KeyNotFound
 from access.keys import KeyRequest
 from access.scopes import SCOPE_NAMES
 from api.app_keys import KeyOut, new_key_out
-from api.cli_errors import fail, user_errors
+from api.cli_errors import user_errors
 from flows.access import cli_actor, create_key, record, revoke_key
 from flows.bootstrap import Services, bootstrap
 from flows.settings import Settings
@@ -34,21 +34,12 @@ keys_app = typer.Typer(
 
 
 @contextmanager
-def access_errors() -> Iterator[None]:
-    """Bad input of the access package, like every other: one line on stderr, exit 2."""
-    try:
-        yield
-    except AccessError as exc:
-        fail(str(exc))
-
-
-@contextmanager
 def cli_services() -> Iterator[Services]:
     """The configured database (and Redis), without seeding stock or building a cache."""
     with user_errors():
         services = bootstrap(Settings.from_env(), build_cache=False, seed_inventory=False)
     try:
-        with user_errors(), access_errors():
+        with user_errors():
             yield services
     finally:
         services.close()
@@ -64,7 +55,7 @@ def create(
     ] = None,
 ) -> None:
     """Make an API key and print it as the last line on stdout: it is shown this once."""
-    with access_errors():
+    with user_errors():
         request = KeyRequest.of(name, scopes, locations)  # checked before connecting
     with cli_services() as services:
         target = f"keys/{request.name}"

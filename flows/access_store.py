@@ -23,29 +23,22 @@ from access.errors import KeyExists, KeyNotFound, Unauthenticated
 from access.keys import ApiKey, KeyRequest, key_hash, key_hint, new_secret
 from access.scopes import Scope
 from flows.access_schema import api_keys, audit_log
+from flows.order_records import as_utc
 
 LAST_USED_EVERY_SECONDS = 60.0  # last_used_at is written at most this often per key
 MAX_AUDIT_PAGE = 1000
 
 
-def _as_utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _key_from_row(row: Row[tuple[object, ...]]) -> ApiKey:
     locations = None if row.locations is None else frozenset(json.loads(row.locations))
-    created = _as_utc(row.created_at)
-    assert created is not None
     return ApiKey(
         name=row.name,
         scopes=frozenset(Scope(s) for s in row.scopes.split(",")),
         locations=locations,
         hint=row.hint,
-        created_at=created,
-        last_used_at=_as_utc(row.last_used_at),
-        revoked_at=_as_utc(row.revoked_at),
+        created_at=as_utc(row.created_at),
+        last_used_at=None if row.last_used_at is None else as_utc(row.last_used_at),
+        revoked_at=None if row.revoked_at is None else as_utc(row.revoked_at),
     )
 
 
@@ -222,10 +215,8 @@ class SqlAuditLog:
 
 
 def _entry_from_row(row: Row[tuple[object, ...]]) -> AuditEntry:
-    at = _as_utc(row.at)
-    assert at is not None
     return AuditEntry(
-        at=at,
+        at=as_utc(row.at),
         key=row.key_name,
         action=row.action,
         target=row.target,
