@@ -96,10 +96,6 @@ class ApiKey:
     def allows(self, scope: Scope) -> bool:
         return scope in self.scopes
 
-    def sees_location(self, location_id: str) -> bool:
-        """Whether the key's ``store`` work covers this location (no list: every one)."""
-        return self.locations is None or location_id in self.locations
-
 
 def bearer_token(header: str | None) -> str:
     """The key in an ``Authorization: Bearer <key>`` header; Unauthenticated says what is

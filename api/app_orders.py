@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from access.keys import ApiKey
 from access.scopes import Scope
 from api.app_inventory import services_of
-from api.auth import PUBLIC, audited_as, requires
+from api.auth import PUBLIC, audited_as, requires, visible_locations
 from flows import order_queries as queries
 from flows.order_capture import capture_invoice
 from flows.order_fulfilment import change_status
@@ -154,28 +154,23 @@ def list_fos(
         status=status,
         cursor=cursor,
         limit=limit,
-        visible=_locations(key),
+        visible=visible_locations(key),
     )
 
 
 @router.get("/v1/fulfillment-orders/{fo_id}")
 def get_fo(request: Request, fo_id: str, key: StoreKey) -> Any:
-    return queries.fulfillment_order(services_of(request), fo_id, visible=_locations(key))
+    return queries.fulfillment_order(services_of(request), fo_id, visible=visible_locations(key))
 
 
 @router.post("/v1/fulfillment-orders/{fo_id}/status")
 def post_fo_status(request: Request, fo_id: str, body: StatusIn, key: StoreKey) -> Any:
     services = services_of(request)
-    visible = _locations(key)
+    visible = visible_locations(key)
     queries.check_visible(services, fo_id, visible)
     lines = None if body.lines is None else [(x.line_id, x.quantity) for x in body.lines]
     change_status(services, fo_id, body.status, reason=body.reason, lines=lines)
     return queries.fulfillment_order(services, fo_id, visible=visible)
-
-
-def _locations(key: ApiKey | None) -> frozenset[str] | None:
-    """The locations a store key works for (None: every one; auth off, or no list)."""
-    return None if key is None else key.locations
 
 
 @router.get("/v1/invoices/{invoice_id}", dependencies=AGENT)

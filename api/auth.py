@@ -67,6 +67,12 @@ def check_scope(request: Request, *scopes: Scope) -> ApiKey | None:
     return key
 
 
+def visible_locations(key: ApiKey | None) -> frozenset[str] | None:
+    """The locations a key's store work covers: None for every one (auth off, or a key
+    without a list)."""
+    return None if key is None else key.locations
+
+
 def _is_write(request: Request, scopes: tuple[Scope, ...]) -> bool:
     """Writes are audited, but for checkout's (reservations are in the inventory record, and
     recording each would put a database write on the checkout path) and the previews of

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from access.keys import ApiKey
 from access.scopes import Scope
 from api.app_inventory import services_of
+from api.auth import visible_locations
 from api.console.order_tools import REFUSED, quantities, refusal, when
 from api.console.web import PREFIX, checked_form, need, render, see_other
 from flows import order_queries as queries
@@ -47,11 +48,6 @@ REJECT_REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _visible(key: ApiKey | None) -> frozenset[str] | None:
-    """The locations a store key works for (None: every one; auth off, or no list)."""
-    return None if key is None else key.locations
-
-
 def _choices(request: Request, visible: frozenset[str] | None) -> list[str]:
     if visible is not None:
         return sorted(visible)
@@ -66,7 +62,7 @@ def queue(
     cursor: str | None = None,
 ) -> Response:
     key = need(request, Scope.store)
-    visible = _visible(key)
+    visible = visible_locations(key)
     choices = _choices(request, visible)
     status = status if status in TABS else "Allocated"
     location = location or None
@@ -100,16 +96,7 @@ def queue(
 def legal_steps(status: str) -> list[FoStatus]:
     """The forward statuses the FO's status machine allows from ``status`` (none from Draft:
     omniroute itself makes a Draft Allocated once its reservation is made)."""
-    if status == "Draft":
-        return []
-    steps: list[FoStatus] = []
-    for step in FORWARD[2:]:
-        try:
-            check_transition(status, step)
-        except IllegalTransition:
-            continue
-        steps.append(step)
-    return steps
+    return [step for step in FORWARD[2:] if can(status, step)]
 
 
 def can(status: str, step: str) -> bool:
@@ -157,7 +144,7 @@ def _missing(request: Request, fo_id: str) -> Response:
 def fo_page(request: Request, fo_id: str, done: bool = False) -> Response:
     key = need(request, Scope.store)
     try:
-        fo = queries.fulfillment_order(services_of(request), fo_id, visible=_visible(key))
+        fo = queries.fulfillment_order(services_of(request), fo_id, visible=visible_locations(key))
     except NotFound:
         return _missing(request, fo_id)
     return _fo_page(request, fo, done=done)
@@ -210,7 +197,7 @@ async def _act(
     """Run the status change (the API's use case) and go back to the FO's page; a refusal
     shows the page again with the reason, nothing changed."""
     services = services_of(request)
-    visible = _visible(key)
+    visible = visible_locations(key)
     status = 422
     if change is not None:
         try:
