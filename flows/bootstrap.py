@@ -116,20 +116,14 @@ def bootstrap(
     )
 
 
-def redis_client(
-    url: str, timeout_seconds: float = REDIS_TIMEOUT_SECONDS, *, retry: bool = True
-) -> Redis:
+def redis_client(url: str, timeout_seconds: float = REDIS_TIMEOUT_SECONDS) -> Redis:
     """A client for ``OMNIROUTE_REDIS_URL``. A Redis that stops answering (hung, partitioned)
     fails the request after ``timeout_seconds`` (503) instead of holding it and its worker
-    thread forever; the URL's own ``?socket_timeout=`` / ``socket_connect_timeout=`` win.
-    Without ``retry``, redis-py does not try again (its default: three more, with backoff)."""
+    thread forever; the URL's own ``?socket_timeout=`` / ``socket_connect_timeout=`` win."""
     import redis  # imported here so the embedded default never needs a Redis client
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
-    options: dict[str, Any] = {"retry": Retry(NoBackoff(), 0)} if not retry else {}
     return redis.Redis.from_url(
-        url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds, **options
+        url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds
     )
 
 
@@ -144,8 +138,8 @@ def make_limiter(settings: Settings) -> tuple[RateLimiter, Callable[[], None]]:
     from flows.ratelimit_redis import RedisRateLimiter
 
     # The limiter answers on the event loop and lets requests through when Redis fails, so it
-    # waits for Redis a quarter of a second at most, once, not the inventory's five.
-    client = redis_client(settings.redis_url, LIMITER_TIMEOUT_SECONDS, retry=False)
+    # waits for Redis a quarter of a second at most, not the inventory's five.
+    client = redis_client(settings.redis_url, LIMITER_TIMEOUT_SECONDS)
     limiter = RedisRateLimiter(
         client, prefix=settings.redis_prefix, rate=settings.rate_limit, burst=burst
     )

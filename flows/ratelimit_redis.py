@@ -7,9 +7,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any
 
 import redis
+
+from inventory.redis_lean import LeanScript
 
 log = logging.getLogger("omniroute.access")
 WARN_EVERY_SECONDS = 60.0
@@ -63,13 +64,13 @@ class RedisRateLimiter:
     once a minute), so the answers that do not need Redis are not lost to the limit's outage;
     those that do answer 503 on their own."""
 
-    def __init__(self, client: Any, *, prefix: str, rate: float, burst: float) -> None:
+    def __init__(self, client: redis.Redis, *, prefix: str, rate: float, burst: float) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("rate must be > 0 and burst >= 1")
         self._prefix = f"{prefix}:ratelimit:"
         self._batch = min(batch_size(rate), int(burst))
         self._args = (repr(rate), repr(burst), str(self._batch))
-        self._take = client.register_script(TAKE)
+        self._take = LeanScript(client, TAKE)  # on the event loop: no redis-py retries
         self._warned_at: float | None = None
         self._claimed: dict[str, tuple[int, float]] = {}  # name -> (unspent, claimed at)
         self._lock = threading.Lock()

@@ -9,6 +9,7 @@ the error, as from any other lost connection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from hashlib import sha1
 from typing import Any
 
@@ -41,7 +42,7 @@ class LeanScript:
         self._source = source
         self.sha = sha1(source.encode(), usedforsecurity=False).hexdigest()
 
-    def __call__(self, keys: list[str], args: list[Any]) -> Any:
+    def __call__(self, keys: Sequence[str], args: Sequence[Any]) -> Any:
         try:
             return command(self._client, "EVALSHA", self.sha, len(keys), *keys, *args)
         except NoScriptError:

@@ -61,12 +61,13 @@ def test_a_timeout_in_the_url_wins_over_the_services_default(silent_url: str) ->
     assert seconds_until_done(lambda: inventory.atf_matrix(["SKU-1"], ["DC01"])) < 3
 
 
-def test_the_rate_limit_lets_requests_through_within_half_a_second_of_a_silent_redis(
+def test_the_rate_limit_lets_requests_through_long_before_the_inventorys_timeout(
     silent_url: str,
 ) -> None:
     settings = dataclasses.replace(Settings(), redis_url=silent_url, rate_limit=5.0)
     limiter, close = make_limiter(settings)
     began = time.monotonic()
     assert limiter.take("key-1") == 0.0  # let through: the limit fails open
-    assert time.monotonic() - began < 0.5
+    # its own 0.25 s, not the inventory's 5 s (room left for a loaded machine)
+    assert time.monotonic() - began < 2.5
     close()
