@@ -50,7 +50,7 @@ def first_start_key(services: Services) -> Path | None:
     every scope and write it to ``OMNIROUTE_ADMIN_KEY_FILE``, readable only by its owner;
     the path, or None when nothing was made."""
     settings = services.settings
-    if not (settings.auth and settings.embedded) or services.key_store.count() > 0:
+    if not (settings.auth and settings.embedded) or services.key_store.has_keys():
         return None
     made = create_key(services, KeyRequest(FIRST_KEY_NAME, ALL_SCOPES, None))
     record(services, "omniroute:first-start", "create_key", "keys/admin", FIRST_KEY_NAME, 201)

@@ -79,9 +79,10 @@ class SqlKeyStore:
         with self._engine.connect() as conn:
             return [_key_from_row(row) for row in conn.execute(query)]
 
-    def count(self) -> int:
+    def has_keys(self) -> bool:
+        """Whether any key was ever made (revoked ones too)."""
         with self._engine.connect() as conn:
-            return len(conn.execute(select(api_keys.c.id).limit(1)).all())
+            return conn.execute(select(api_keys.c.id).limit(1)).first() is not None
 
     def revoke(self, name: str) -> ApiKey:
         now = self._now()

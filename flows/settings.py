@@ -135,6 +135,12 @@ class Settings:
             value = env.get(name, "").strip()
             return value or None
 
+        max_body = _whole(
+            "OMNIROUTE_MAX_BODY_BYTES",
+            get("OMNIROUTE_MAX_BODY_BYTES"),
+            DEFAULT_MAX_BODY_BYTES,
+            MAX_BODY_LIMIT,
+        )
         return cls(
             database_url=_database_url(get("OMNIROUTE_DATABASE_URL")),
             redis_url=_redis_url(get("OMNIROUTE_REDIS_URL")),
@@ -171,15 +177,8 @@ class Settings:
                 DEFAULT_KEY_CACHE_SECONDS,
                 60.0,
             ),
-            max_body_bytes=_whole(
-                "OMNIROUTE_MAX_BODY_BYTES",
-                get("OMNIROUTE_MAX_BODY_BYTES"),
-                DEFAULT_MAX_BODY_BYTES,
-                MAX_BODY_LIMIT,
-            ),
-            max_bulk_body_bytes=_bulk_limit(
-                get("OMNIROUTE_MAX_BULK_BODY_BYTES"), get("OMNIROUTE_MAX_BODY_BYTES")
-            ),
+            max_body_bytes=max_body,
+            max_bulk_body_bytes=_bulk_limit(get("OMNIROUTE_MAX_BULK_BODY_BYTES"), max_body),
             rate_limit=_rate_limit(get("OMNIROUTE_RATE_LIMIT")),
             # The bucket's size: at least one request (a smaller one would refuse every one).
             rate_burst=_number(
@@ -192,10 +191,9 @@ class Settings:
         )
 
 
-def _bulk_limit(value: str | None, body_value: str | None) -> int:
+def _bulk_limit(value: str | None, body: int) -> int:
     """Bulk loads may send more than other requests, never less: a bulk limit below the normal
     one is refused; unset, it is the default or the normal limit, whichever is larger."""
-    body = _whole("OMNIROUTE_MAX_BODY_BYTES", body_value, DEFAULT_MAX_BODY_BYTES, MAX_BODY_LIMIT)
     default = max(DEFAULT_MAX_BULK_BODY_BYTES, body)
     bulk = _whole("OMNIROUTE_MAX_BULK_BODY_BYTES", value, default, MAX_BODY_LIMIT)
     if bulk < body:
