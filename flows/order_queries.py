@@ -26,6 +26,13 @@ def order_summary(services: Services, key: str) -> dict[str, Any]:
         return summary_document(summary, uow.active_exception_count(summary.id))
 
 
+def summary_currency(services: Services, key: str) -> str:
+    """The currency of a summary (by id, order number or external id): one column, not the
+    whole summary (the console's money forms need it to read amounts)."""
+    with services.uow() as uow:
+        return uow.summary_currency(key)
+
+
 def original_order(services: Services, order_number: str) -> str:
     """The Order's document exactly as it was received."""
     with services.uow() as uow:

@@ -144,6 +144,11 @@ class OrderUnitOfWork(OrderRecords, ReturnOrderRecords):
                 return str(found)
         return self._summary_id_by_order(key)
 
+    def summary_currency(self, key: str) -> str:
+        summary_id = self.summary_id_of(key)
+        query = select(order_summaries.c.currency).where(order_summaries.c.id == summary_id)
+        return str(self.conn.execute(query).scalar_one())
+
     def _summary_id_by_order(self, key: str) -> str:
         """The summary id of an order number or a source's external id."""
         query = select(orders.c.summary_id).where(orders.c.order_number == key)

@@ -131,7 +131,7 @@ def _steps(action: Action) -> Steps:
     def parse(request: Request, key: str, form: Mapping[str, str]) -> BaseModel:
         currency = ""
         if action.needs_currency:
-            currency = queries.order_summary(services_of(request), key)["currency"]
+            currency = queries.summary_currency(services_of(request), key)
         return action.parse(form, currency)
 
     return Steps(parse, action.run)

@@ -87,7 +87,7 @@ def decimal_text(minor: int, currency: str) -> str:
 
 
 def _parse(request: Request, key: str, form: Mapping[str, str]) -> api.ExchangeIn:
-    currency = queries.order_summary(services_of(request), key)["currency"]
+    currency = queries.summary_currency(services_of(request), key)
     return exchange_body(form, currency)
 
 
