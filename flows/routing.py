@@ -16,6 +16,7 @@ from engine.order import Order
 from engine.preview import StockReader, preview, preview_many
 from flows.active import ActiveConfig
 from flows.bootstrap import Services
+from flows.config import RulesFormat
 from flows.documents import network_from_document
 from rules.errors import InvalidRules, Issue
 from rules.loader import LoadedRules, NetworkRefs, check_references, parse_rules
@@ -80,11 +81,20 @@ def replace_network(services: Services, document: object, *, actor: str | None =
     return network
 
 
+def check_rules(
+    services: Services, text: str | bytes, *, fmt: RulesFormat, source: str
+) -> LoadedRules:
+    """Rules checked against the active network, nothing stored or activated; InvalidRules
+    with every problem at its line otherwise."""
+    known = NetworkRefs.from_network(services.config().network)
+    return parse_rules(text, source=source, fmt=fmt, known=known)
+
+
 def activate_rules(
     services: Services,
     text: str | bytes,
     *,
-    fmt: Literal["yaml", "json", "auto"],
+    fmt: RulesFormat,
     source: str,
     actor: str | None = None,
 ) -> LoadedRules:
@@ -124,7 +134,7 @@ class RefusedAlone(InvalidRules):
         self.args = (f"{self.args[0]}\n{reason}; {CHANGE_BOTH}",)
 
 
-def _valid_alone(text: str | bytes, source: str, fmt: Literal["yaml", "json", "auto"]) -> bool:
+def _valid_alone(text: str | bytes, source: str, fmt: RulesFormat) -> bool:
     """Whether the rules pass every check but the network references (a second parse, only
     on the error path)."""
     try:

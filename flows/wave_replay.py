@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from engine.order import Order
 from engine.preview import IntArray, StockReader
@@ -22,10 +22,10 @@ from engine.wave.model import WavePlan, WaveProblem
 from engine.wave.replay import compare, replay_side
 from engine.wave.strategies import plan_wave
 from flows.bootstrap import Services
+from flows.config import RulesFormat
 from flows.order_records import NotFound
-from rules.loader import LoadedRules, NetworkRefs, parse_rules
-
-RulesFormat = Literal["yaml", "json", "auto"]
+from flows.routing import check_rules
+from rules.loader import LoadedRules
 
 
 class StockSnapshot:
@@ -43,13 +43,6 @@ class StockSnapshot:
         return self._read[key].copy()
 
 
-def rules_from_text(services: Services, text: str, source: str) -> LoadedRules:
-    """Rules text (YAML or JSON) checked against the active network; InvalidRules with every
-    problem at its line otherwise."""
-    known = NetworkRefs.from_network(services.config().network)
-    return parse_rules(text, source=source, fmt="auto", known=known)
-
-
 def stored_rules(services: Services, version: str) -> LoadedRules:
     """A rules version stored earlier, checked against the active network (the network may
     have changed since: InvalidRules then); :class:`NotFound` for an unknown version."""
@@ -58,8 +51,7 @@ def stored_rules(services: Services, version: str) -> LoadedRules:
         raise NotFound("rules version", version)
     text, stored_fmt, _, _ = stored
     fmt: RulesFormat = "json" if stored_fmt == "json" else "yaml"
-    known = NetworkRefs.from_network(services.config().network)
-    return parse_rules(text, source=f"rules {version[:12]}", fmt=fmt, known=known)
+    return check_rules(services, text, fmt=fmt, source=f"rules {version[:12]}")
 
 
 def rules_history(services: Services) -> list[tuple[str, datetime]]:

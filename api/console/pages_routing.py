@@ -36,7 +36,7 @@ from engine.answer import PreviewAnswer
 from engine.errors import PreviewInputError
 from engine.order import Order
 from flows import config as config_flows
-from flows import routing
+from flows import routing, wave_replay
 from flows.bootstrap import Services
 from flows.db import ConfigRecord
 from rules.errors import InvalidRules
@@ -159,7 +159,7 @@ def _context(
 ) -> dict[str, Any]:
     config = services.config()
     history = config_flows.history(services)
-    versions = list(reversed(services.store.rules_history()))[:VERSIONS_LISTED]
+    versions = wave_replay.rules_history(services)[:VERSIONS_LISTED]
     active = config.rules
     others = [version for version, _ in versions if version != active.version]
     comparison = extra.get("comparison")

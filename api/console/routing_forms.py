@@ -8,19 +8,17 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass
-from typing import Literal
 
 from pydantic import ValidationError
 
 from engine.order import Order
 from flows.bootstrap import Services
-from flows.routing import RefusedAlone
+from flows.config import RulesFormat
+from flows.routing import RefusedAlone, check_rules
 from rules import messages
 from rules.documents import ParsedDocument, parse_document
 from rules.errors import DocumentError, InvalidRules, Issue
-from rules.loader import NetworkRefs, parse_rules
 
-RulesFormat = Literal["yaml", "json", "auto"]
 FORMATS: tuple[RulesFormat, ...] = ("auto", "yaml", "json")
 DRAFT_SOURCE = "draft"  # the "file" an issue names
 CONSOLE_SOURCE = "console"  # the source recorded with rules activated from the console
@@ -49,9 +47,8 @@ class DraftCheck:
 
 def check_draft(services: Services, text: str, fmt: RulesFormat) -> DraftCheck:
     """Validate ``text`` against the active network; nothing is stored or activated."""
-    known = NetworkRefs.from_network(services.config().network)
     try:
-        loaded = parse_rules(text, source=DRAFT_SOURCE, fmt=fmt, known=known)
+        loaded = check_rules(services, text, fmt=fmt, source=DRAFT_SOURCE)
     except InvalidRules as exc:
         return DraftCheck(text, fmt, exc.issues)
     return DraftCheck(text, fmt, version=loaded.version)

@@ -19,9 +19,10 @@ from engine.wave.strategies import STRATEGIES
 from flows.bootstrap import Services
 from flows.documents import field_path
 from flows.order_records import NotFound
+from flows.routing import check_rules
 from flows.wave_files import read_orders
 from flows.wave_jobs import DONE, WaveRequest, job_orders, job_status
-from flows.wave_replay import rules_from_text, stored_rules
+from flows.wave_replay import stored_rules
 from rules.errors import DocumentError, InvalidRules
 from rules.loader import LoadedRules
 
@@ -168,7 +169,7 @@ def _rules_b(
 ) -> tuple[LoadedRules | None, str]:
     try:
         if form.rules_text:
-            return rules_from_text(services, form.rules_text, "rules B"), "rules B"
+            return check_rules(services, form.rules_text, fmt="auto", source="rules B"), "rules B"
         if form.rules_version:
             loaded = stored_rules(services, form.rules_version)
             return loaded, f"rules {form.rules_version[:8]}"
