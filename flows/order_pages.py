@@ -18,8 +18,6 @@ from flows.order_schema import fulfillment_order_history, order_summaries
 from flows.service_flows import change_document, credit_memo_id
 from flows.service_rma import return_order_document
 
-MAX_PAGE = 200
-
 
 def recent_summaries(services: Services, *, cursor: str | None, limit: int) -> dict[str, Any]:
     """Newest first (by when omniroute recorded them); ``cursor``: the last id of the page

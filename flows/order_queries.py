@@ -164,8 +164,9 @@ def process_exceptions(
     ``next_cursor`` is None on the last page; ``statuses``: any of these."""
     with services.uow() as uow:
         summary_id = None if summary_key is None else uow.summary_id_of(summary_key)
+        if status is not None:
+            statuses = {status} if statuses is None else set(statuses) & {status}
         found = uow.exceptions(
-            status=status,
             statuses=statuses,
             category=category,
             summary_id=summary_id,

@@ -139,7 +139,6 @@ class OrderRecords:
     def exceptions(
         self,
         *,
-        status: str | None = None,
         statuses: Collection[str] | None = None,
         category: str | None = None,
         summary_id: str | None = None,
@@ -155,7 +154,6 @@ class OrderRecords:
         keys = _sort_keys(sort)
         query = select(table).order_by(*(k.desc() if descending else k for k in keys))
         for column, value in (
-            (table.c.status, status),
             (table.c.category, category),
             (table.c.summary_id, summary_id),
         ):

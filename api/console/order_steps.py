@@ -6,7 +6,6 @@ it came from, and what every preview page is given."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +17,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from access.scopes import Scope
-from api.console.order_tools import REFUSED, money, refusal
+from api.console.order_tools import REFUSED, money, new_key, refusal
 from api.console.pages_orders import summary_view
 from api.console.web import CSRF_FIELD, PREFIX, checked_form, need, see_other
 
@@ -36,10 +35,6 @@ class Steps:
 
     parse: Callable[[Request, str, Form], BaseModel]  # (request, summary key, form) → body
     run: Callable[..., Any]  # (request, target, body, idempotency key, *, preview) → answer
-
-
-def new_key() -> str:
-    return f"console-{uuid.uuid4().hex}"
 
 
 def summary_url(summary_id: str) -> str:

@@ -3,6 +3,7 @@ cases as a status and a message for the page, and quantities read from a form.""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -75,3 +76,8 @@ def quantities(form: Mapping[str, str]) -> list[tuple[str, int]]:
         if count > 0:
             found.append((line_id, count))
     return found
+
+
+def new_key() -> str:
+    """An idempotency key for a console action, made when its preview is shown."""
+    return f"console-{uuid.uuid4().hex}"

@@ -91,6 +91,7 @@ def queue(
         "status": status,
         "category": category,
         "limit": limit,
+        "page_size": PAGE_SIZE,
         "sort": sort,
         "status_filters": [(value, label) for value, (label, _) in STATUS_FILTERS.items()],
         "categories": CATEGORIES,

@@ -5,7 +5,6 @@ forms of the service actions it allows (see orders_actions.py for preview and co
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -15,7 +14,7 @@ from fastapi.responses import Response
 
 from access.scopes import Scope
 from api.app_inventory import services_of
-from api.console.order_tools import QTY, money, when
+from api.console.order_tools import QTY, money, new_key, when
 from api.console.web import PREFIX, need, render, see_other
 from flows import order_pages
 from flows.order_store import NotFound
@@ -104,7 +103,7 @@ async def summary_view(
         "ro_done": next((r for r in page["return_orders"] if r["id"] == ro), None),
         "ro_moves": return_order_moves,
         "take_off": TAKE_OFF,
-        "new_key": lambda: f"console-{uuid.uuid4().hex}",
+        "new_key": new_key,
         "allowed": allowed_actions(document),
         "return_reasons": sorted(returns.reasons) if returns is not None else [],
         "cancel_reasons": CANCEL_REASONS,
@@ -121,14 +120,15 @@ def allowed_actions(document: dict[str, Any]) -> dict[str, bool]:
     case checks every request again; unmanaged summaries take none here)."""
     items = document["items"]
     managed = document["lifecycle"] == "managed"
+    # an exchange's returned units, and a Return Order's, are units available to return
+    returnable = managed and any(i["quantity_available_to_return"] > 0 for i in items)
     return {
         "cancel": managed and any(i["quantity_available_to_cancel"] > 0 for i in items),
-        "return": managed and any(i["quantity_available_to_return"] > 0 for i in items),
+        "return": returnable,
         "adjust": managed and any(i["quantity_ordered"] > i["quantity_canceled"] for i in items),
         "reship": managed and any(i["quantity_fulfilled"] > 0 for i in items),
-        # an exchange's returned units, and a Return Order's, are units available to return
-        "exchange": managed and any(i["quantity_available_to_return"] > 0 for i in items),
-        "return_order": managed and any(i["quantity_available_to_return"] > 0 for i in items),
+        "exchange": returnable,
+        "return_order": returnable,
     }
 
 

@@ -22,7 +22,6 @@ from api.app_waves import get_wave_plan
 from api.console.waves_forms import (
     MAX_REPLAY_ORDERS,
     MAX_REPLAY_SECONDS,
-    REPLAY_STRATEGIES,
     FormProblems,
     ReplayForm,
     replay_input,
@@ -170,7 +169,7 @@ def _replay(
         "jobs": [job_view(job) for job in finished],
         "versions": wave_replay.rules_history(services),
         "active": services.config().rules.version,
-        "strategies": REPLAY_STRATEGIES,
+        "strategies": STRATEGIES,
         "max_orders": MAX_REPLAY_ORDERS,
         "max_seconds": MAX_REPLAY_SECONDS,
     }

@@ -28,7 +28,6 @@ from rules.loader import LoadedRules
 
 MAX_REPLAY_ORDERS = 2_000  # a replay runs while the page waits: the CLI takes more
 MAX_REPLAY_SECONDS = 10.0  # optimize's time limit per rule set on the page
-REPLAY_STRATEGIES = STRATEGIES
 
 
 class FormProblems(Exception):
@@ -116,8 +115,8 @@ class ReplayInput:
 def replay_input(services: Services, form: ReplayForm) -> ReplayInput:
     """What to replay: FormProblems listing everything wrong with the form."""
     problems: list[str] = []
-    if form.strategy not in REPLAY_STRATEGIES:
-        problems.append(f"strategy: expected one of {', '.join(REPLAY_STRATEGIES)}")
+    if form.strategy not in STRATEGIES:
+        problems.append(f"strategy: expected one of {', '.join(STRATEGIES)}")
     limit = _time_limit(form.time_limit, problems)
     orders, source = _orders(services, form, problems)
     rules_b, name_b = _rules_b(services, form, problems)
