@@ -135,6 +135,12 @@ def sign_in(page: Any, console: Console, key: str, then: str = "/console") -> No
     page.wait_for_load_state()
 
 
+def fits(page: Any) -> bool:
+    """Nothing wider than the screen (no sideways scrolling)."""
+    width: int = page.evaluate("document.documentElement.scrollWidth")
+    return width <= int(page.viewport_size["width"])
+
+
 def screenshot(page: Any, name: str) -> Path:
     """Write ``build/screenshots/<name>-<width>.png`` (the whole page)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

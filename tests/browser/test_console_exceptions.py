@@ -16,7 +16,7 @@ from flows.bootstrap import Services
 from flows.order_sources import take_order
 from inventory.records import parse_json
 from summary.exceptions import Category, Level, new_exception
-from tests.browser.conftest import Console, screenshot, sign_in
+from tests.browser.conftest import Console, fits, screenshot, sign_in
 from tests.support.orders import order
 
 GONE = "SKU-GONE"  # known to the inventory, in stock nowhere: its orders cannot be routed
@@ -210,6 +210,7 @@ def test_a_store_key_gets_the_403_page_and_its_moves_are_refused(
         form = {"csrf": token, "status": "resolved", "note": "not mine to close"}
         refused = http.post(f"/console/exceptions/{pe['id']}", data=form)
     assert refused.status_code == 403
+    assert "scope this operation needs" in refused.text  # the scope, not the CSRF check
     assert queries.process_exception(console.services, pe["id"])["status"] == "new"
 
 
@@ -249,12 +250,6 @@ def test_script_tags_in_a_note_or_a_message_render_as_text(page: Any, console: C
     assert page.locator("dd.message").inner_text() == SCRIPT
     assert page.locator("main script").count() == 0
     assert dialogs == []
-
-
-def fits(page: Any) -> bool:
-    """Nothing wider than the screen (no sideways scrolling)."""
-    width: int = page.evaluate("document.documentElement.scrollWidth")
-    return width <= int(page.viewport_size["width"])
 
 
 def test_the_queue_and_a_record_on_a_phone(phone: Any, console: Console) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from access.scopes import Scope
 from api.cli_views import money
-from tests.browser.conftest import Console, screenshot, sign_in
+from tests.browser.conftest import Console, fits, screenshot, sign_in
 from tests.browser.orders_support import (
     api,
     delivered,
@@ -106,7 +106,7 @@ def test_an_agent_starts_approves_and_receives_a_return_order_after_its_previews
     sign_in(phone, console, console.key(Scope.agent), then="/console/orders/W-1001")
     _ro(phone, second["id"]).locator("details.receive summary").click()
     screenshot(phone, "order-returns")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
+    assert fits(phone)  # no sideways scroll
     receive.locator("button").click()
     page.wait_for_load_state()
     refund = page.locator("dd.refund").inner_text()

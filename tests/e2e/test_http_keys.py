@@ -21,9 +21,8 @@ from sqlalchemy.engine import make_url
 
 from access.keys import key_hash
 from access.scopes import Scope
-from api.app import create_app
 from flows.bootstrap import Services
-from tests.support.auth import key_header
+from tests.support.auth import api_client, key_header
 
 ADMIN = "auditor"  # the name of the admin key each client here sends
 
@@ -35,18 +34,13 @@ def bearer(secret: str) -> dict[str, str]:
 @pytest.fixture
 def admin(services: Services) -> Iterator[TestClient]:
     """The app, its client sending an admin-only key named ``auditor``."""
-    with TestClient(
-        create_app(services), headers=key_header(services, Scope.admin, name=ADMIN)
-    ) as client:
+    with api_client(services, Scope.admin, name=ADMIN) as client:
         yield client
 
 
 @pytest.fixture
 def embedded_admin(embedded_services: Services) -> Iterator[TestClient]:
-    with TestClient(
-        create_app(embedded_services),
-        headers=key_header(embedded_services, Scope.admin, name=ADMIN),
-    ) as client:
+    with api_client(embedded_services, Scope.admin, name=ADMIN) as client:
         yield client
 
 

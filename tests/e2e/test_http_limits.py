@@ -96,7 +96,7 @@ def test_a_keys_fourth_quick_request_waits_and_other_keys_do_not(boot: Boot) -> 
 
 
 def test_a_request_after_retry_after_goes_through(boot: Boot) -> None:
-    services = boot(rate_limit="1", rate_burst="1")
+    services = boot(rate_limit="0.5", rate_burst="1")  # 2 s for the refusal: a loaded machine
     _, key = named_key(services, "dan")
     with TestClient(create_app(services)) as client:
         assert client.get("/v1/rules", headers=key).status_code == 200
@@ -171,7 +171,7 @@ def assert_too_large(response: httpx.Response, limit: int) -> None:
 def test_a_body_over_the_limit_is_refused_with_or_without_a_content_length(boot: Boot) -> None:
     services = boot(max_body_bytes=str(SMALL), max_bulk_body_bytes=str(BULK))
     preview = order([{"id": "1", "sku": "SKU-1", "quantity": 1}])
-    with TestClient(create_app(services), headers=key_header(services)) as client:
+    with api_client(services) as client:
         at_limit = client.post("/v1/routes/preview", content=padded(preview, SMALL))
         assert at_limit.status_code == 200, at_limit.text  # the limit itself is allowed
 
@@ -217,7 +217,7 @@ def test_a_chunked_body_is_refused_while_it_is_read(boot: Boot) -> None:
 
 def test_a_rules_body_over_the_limit_changes_nothing(boot: Boot) -> None:
     services = boot(max_body_bytes=str(SMALL), max_bulk_body_bytes=str(BULK))
-    with TestClient(create_app(services), headers=key_header(services)) as client:
+    with api_client(services) as client:
         before = client.get("/v1/rules").json()
         changed = before["text"].replace("per_km: 0.01", "per_km: 0.02")
         assert changed != before["text"]
@@ -251,7 +251,7 @@ def test_an_inventory_load_gets_the_bulk_limit(boot: Boot) -> None:
         figure: int = found.json()["on_hand"]
         return figure
 
-    with TestClient(create_app(services), headers=key_header(services)) as client:
+    with api_client(services) as client:
         load = stock(300, on_hand=7)
         assert SMALL < len(load) < BULK
         taken = client.put("/v1/inventory", content=load, headers=csv)

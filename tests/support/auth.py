@@ -30,6 +30,7 @@ def key_header(
     return {"Authorization": f"Bearer {made.secret}"}
 
 
-def api_client(services: Services, *scopes: Scope) -> TestClient:
-    """The app over ``services``, its client sending a key of ``scopes`` (default: all)."""
-    return TestClient(create_app(services), headers=key_header(services, *scopes))
+def api_client(services: Services, *scopes: Scope, name: str | None = None) -> TestClient:
+    """The app over ``services``, its client sending a key of ``scopes`` (default: all),
+    named ``name`` (default: a fresh name)."""
+    return TestClient(create_app(services), headers=key_header(services, *scopes, name=name))

@@ -26,6 +26,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self
 
+from access.scopes import Scope
+
 if TYPE_CHECKING:
     import httpx
 
@@ -33,7 +35,7 @@ LOOPBACK = "127.0.0.1"
 SHARED_REDIS_PORT = 6379
 STOP_GRACE_SECONDS = 10.0
 LOG_TAIL_CHARS = 4000
-ALL_SCOPES = "checkout,orders,store,agent,ops,admin"
+ALL_SCOPES = ",".join(scope.value for scope in Scope)
 
 
 class ProcessError(RuntimeError):
