@@ -8,10 +8,12 @@ The database: the embedded stack (SQLite file, in-process inventory), or ``produ
 (PostgreSQL and Redis: a fresh schema and key prefix), on the bundled sample network with
 generated stock; ``orders`` orders taken through ``take_order`` (what ``POST /v1/orders``
 calls), one in ``UNROUTABLE_EVERY`` asking for more units than the network holds (so it
-raises a process exception), and one cart of ``BIG_CART_LINES`` lines repeating its SKUs.
-Each page is then asked ``REPEAT`` times through the app
-(``TestClient``: the whole ASGI stack, the access middleware included, no network), signed in
-with a key of every scope. Timings are reported, never asserted (the target: 200 ms).
+raises a process exception), and one cart of ``BIG_CART_LINES`` lines repeating its SKUs;
+then one wave job (``WAVE_ORDERS`` of those orders and the big cart) run to its end. The store
+queue is measured for one location, the busiest one and every location. Each page is then
+asked ``REPEAT`` times through the app (``TestClient``: the whole ASGI stack, the access
+middleware included, no network), signed in with a key of every scope. Timings are reported,
+never asserted (the target: 200 ms).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pytest_benchmark.fixture import BenchmarkFixture
 from api.app import create_app
 from benchmarks.test_bench_orders import _bundled_network, order_bodies, services_of, stack_env
 from flows.bootstrap import Services
+from flows.order_schema import fulfillment_orders
 from flows.order_sources import take_order
 from tests.support.auth import key_header
 
@@ -39,11 +42,13 @@ SKUS = 500
 UNROUTABLE_EVERY = 20
 UNFILLABLE_UNITS = 100_000
 BIG_CART_LINES = 120
+WAVE_ORDERS = 500  # orders of the seeded wave job (at most the orders seeded)
+WAVE_SECONDS = 300.0
 REPEAT = 30
 TARGET_MS = 200.0
 
 
-def seed(services: Services, count: int) -> None:
+def seed(services: Services, count: int) -> list[str]:
     bodies = order_bodies(_bundled_network(), count, seed=11, n_skus=SKUS, prefix="CON")
     for n, body in enumerate(bodies):
         if n % UNROUTABLE_EVERY == 0:  # more units than the network holds: an exception
@@ -58,6 +63,42 @@ def seed(services: Services, count: int) -> None:
         take_order(services, json.loads(body), body)
     big = big_cart(json.loads(bodies[1]))
     take_order(services, big, json.dumps(big))
+    return bodies
+
+
+def preview_order(document: dict[str, Any]) -> dict[str, Any]:
+    """The preview order of an intake document (what a wave plans)."""
+    group = document["delivery_groups"][0]
+    address = group["address"]
+    return {
+        "id": document["order_number"],
+        "channel": document["channel"],
+        "lines": [
+            {"id": x["id"], "sku": x["sku"], "quantity": x["quantity"]} for x in document["lines"]
+        ],
+        "delivery": {
+            "method": "ship",
+            "lat": address["lat"],
+            "lon": address["lon"],
+            "country": address["country"],
+            "delivery_method_id": group["delivery_method_id"],
+        },
+    }
+
+
+def seed_wave(client: TestClient, bodies: Sequence[str]) -> str:
+    """A finished wave job over up to ``WAVE_ORDERS`` of the orders and the big cart, so the
+    waves pages show a real plan; its id."""
+    orders = [preview_order(json.loads(body)) for body in bodies[:WAVE_ORDERS]]
+    orders.append(preview_order(big_cart(json.loads(bodies[1]))))
+    started = client.post("/v1/waves", json={"orders": orders, "strategy": "sequential"})
+    assert started.status_code == 202, started.text
+    job_id: str = started.json()["id"]
+    deadline = time.monotonic() + WAVE_SECONDS
+    while client.get(f"/v1/waves/{job_id}").json()["status"] not in ("done", "failed"):
+        assert time.monotonic() < deadline, f"wave {job_id} not done in {WAVE_SECONDS} s"
+        time.sleep(0.2)
+    return job_id
 
 
 def big_cart(document: dict[str, Any]) -> dict[str, Any]:
@@ -91,28 +132,45 @@ def statements(services: Services) -> Iterator[list[str]]:
         sa.event.remove(engine, "before_cursor_execute", count)
 
 
-def pages(client: TestClient, services: Services) -> list[tuple[str, str]]:
+def busiest_location(services: Services) -> str:
+    """The location with the most Fulfillment Orders: the longest store queue."""
+    table = fulfillment_orders
+    query = (
+        sa.select(table.c.location_id)
+        .group_by(table.c.location_id)
+        .order_by(sa.func.count().desc(), table.c.location_id)
+        .limit(1)
+    )
+    with services.store.engine.connect() as conn:
+        return str(conn.execute(query).scalar_one())
+
+
+def pages(client: TestClient, services: Services, job_id: str) -> list[tuple[str, str]]:
     """(name, URL) of every console page, with ids taken from the seeded database."""
     with services.uow() as uow:
         fo = uow.fulfillment_order_page(location_id=None, status=None, after=None, limit=1)[0]
     summary_id = fo.order_summary_id
     exceptions = client.get("/v1/process-exceptions", params={"limit": 1}).json()["items"]
-    found = [
+    assert exceptions, f"one order in {UNROUTABLE_EVERY} raises a process exception"
+    busiest = busiest_location(services)
+    return [
         ("home", "/console"),
         ("exceptions queue", "/console/exceptions"),
         ("exceptions by priority", "/console/exceptions?sort=priority"),
         ("exceptions, all, 200 a page", "/console/exceptions?status=all&sort=priority&limit=200"),
+        ("exception", f"/console/exceptions/{exceptions[0]['id']}"),
         ("orders list", "/console/orders"),
         ("order summary", f"/console/orders/{summary_id}"),
         (f"order summary, {BIG_CART_LINES}-line cart", "/console/orders/CON-BIG-CART"),
-        ("store queue", f"/console/store?location={fo.location_id}"),
+        ("store queue, one location", f"/console/store?location={fo.location_id}"),
+        ("store queue, the busiest location", f"/console/store?location={busiest}"),
+        ("store queue, every location", "/console/store"),
         ("store FO", f"/console/store/fo/{fo.id}"),
         ("routing", "/console/routing"),
         ("waves", "/console/waves"),
+        (f"wave job ({WAVE_ORDERS} orders and the big cart)", f"/console/waves/{job_id}"),
+        ("wave job's progress", f"/console/waves/{job_id}/progress"),
     ]
-    if exceptions:
-        found.insert(3, ("exception", f"/console/exceptions/{exceptions[0]['id']}"))
-    return found
 
 
 def measure(count: int, stack: str = "embedded") -> dict[str, dict[str, float]]:
@@ -120,13 +178,14 @@ def measure(count: int, stack: str = "embedded") -> dict[str, dict[str, float]]:
     network = _bundled_network()
     with stack_env(stack, network, SKUS) as env, services_of(env) as services:
         started = time.perf_counter()
-        seed(services, count)
+        bodies = seed(services, count)
         figures["seed"] = {"orders": count, "seconds": time.perf_counter() - started}
         header = key_header(services)
         key = header["Authorization"].removeprefix("Bearer ")
         with TestClient(create_app(services), headers=header) as client:
+            job_id = seed_wave(client, bodies)
             client.cookies.set("omniroute_console", key)
-            for name, url in pages(client, services):
+            for name, url in pages(client, services, job_id):
                 first = client.get(url)
                 if first.status_code != 200:
                     figures[name] = {"status": first.status_code}
